@@ -1,0 +1,1 @@
+"""Pydantic value objects and typed errors shared by services, state and api."""

@@ -1,0 +1,29 @@
+"""SQLModel tables by domain. Importing this package registers every table."""
+
+from marketing_app.models.audit import AuditEntry
+from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredential
+from marketing_app.models.customers import Contact, Event, Order
+from marketing_app.models.jobs import JobRun, JobStatus
+from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
+from marketing_app.models.users import AuthSession, LoginAttempt, Membership, Role, User
+
+__all__ = [
+    "ApiKey",
+    "ApiKeyKind",
+    "AuditEntry",
+    "AuthSession",
+    "Contact",
+    "Event",
+    "JobRun",
+    "JobStatus",
+    "Location",
+    "LoginAttempt",
+    "MarketingProvider",
+    "Membership",
+    "Order",
+    "ProviderCredential",
+    "Role",
+    "StaffMember",
+    "Tenant",
+    "User",
+]

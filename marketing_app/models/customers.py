@@ -1,0 +1,83 @@
+"""The minimal customer data core the dashboard reads: contacts, orders and events.
+
+The customer data platform issue extends these tables (identities, sessions, consent).
+"""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date, datetime
+from typing import Any
+
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlmodel import Field, SQLModel
+
+from marketing_app.models.base import BigId, utcnow
+
+
+class Contact(SQLModel, table=True):
+    __tablename__ = "contacts"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "email", name="uq_contact_email"),
+        UniqueConstraint("tenant_id", "phone", name="uq_contact_phone"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    email: str | None = Field(default=None, max_length=320)
+    phone: str | None = Field(default=None, max_length=20)  # E.164
+    first_name: str = Field(default="", max_length=100)
+    last_name: str = Field(default="", max_length=100)
+    birthday: date | None = None
+    location_id: int | None = Field(default=None, foreign_key="locations.id", ondelete="SET NULL")
+    staff_id: int | None = Field(default=None, foreign_key="staff_members.id", ondelete="SET NULL")
+    traits: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    email_consent: bool = False
+    sms_consent: bool = False
+    created_at: datetime = Field(default_factory=utcnow)
+    # Facts kept current as orders and events arrive.
+    order_count: int = 0
+    total_spent_cents: int = Field(default=0, sa_type=BigInteger)
+    last_order_at: datetime | None = None
+    last_seen_at: datetime | None = None
+
+
+class Order(SQLModel, table=True):
+    __tablename__ = "orders"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "source", "external_id", name="uq_order_source_external"),
+        Index("ix_orders_tenant_placed", "tenant_id", "placed_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    contact_id: int | None = Field(
+        default=None, foreign_key="contacts.id", index=True, ondelete="SET NULL", sa_type=BigId
+    )
+    location_id: int | None = Field(default=None, foreign_key="locations.id", ondelete="SET NULL")
+    staff_id: int | None = Field(default=None, foreign_key="staff_members.id", ondelete="SET NULL")
+    source: str = Field(max_length=30)  # pos | shopify | import
+    external_id: str = Field(max_length=100)
+    total_cents: int = Field(sa_type=BigInteger)
+    item_count: int = 1
+    placed_at: datetime
+
+
+class Event(SQLModel, table=True):
+    __tablename__ = "events"
+    __table_args__ = (
+        UniqueConstraint("tenant_id", "message_id", name="uq_event_message_id"),
+        Index("ix_events_tenant_occurred", "tenant_id", "occurred_at"),
+    )
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    contact_id: int | None = Field(
+        default=None, foreign_key="contacts.id", index=True, ondelete="SET NULL", sa_type=BigId
+    )
+    message_id: str = Field(max_length=100)
+    type: str = Field(max_length=20)  # track | identify | page | screen | group | alias
+    name: str = Field(default="", max_length=200)
+    properties: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    occurred_at: datetime
+    received_at: datetime = Field(default_factory=utcnow)

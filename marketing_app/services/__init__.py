@@ -1,0 +1,1 @@
+"""All business rules. Never imports reflex, celery or fastapi."""

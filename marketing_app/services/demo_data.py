@@ -1,0 +1,198 @@
+"""Deterministic demo data: tenants shaped like real customers of the platform.
+
+The same (seed, scale, reference date) always yields the same rows, and running it twice
+inserts nothing new: every row carries a unique key and is written insert-or-ignore.
+"""
+
+from __future__ import annotations
+
+import random
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time, timedelta
+
+from sqlalchemy import func, update
+from sqlmodel import Session, col, select
+
+from marketing_app.models import Contact, Event, Location, Order, StaffMember
+from marketing_app.services.bulk import insert_ignoring_duplicates
+from marketing_app.services.demo_profiles import FIRST_NAMES, LAST_NAMES, PROFILES, BusinessProfile
+
+CHUNK_SIZE = 2000  # rows per executemany: large enough to amortize round trips
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class DemoSummary:
+    contacts: int
+    orders: int
+    events: int
+
+
+def _noop_progress(done: int, total: int, message: str) -> None:
+    return None
+
+
+def _ensure_places_and_staff(
+    session: Session, tenant_id: uuid.UUID, profile: BusinessProfile
+) -> tuple[list[int], list[int]]:
+    existing = {
+        loc.name: loc
+        for loc in session.exec(select(Location).where(Location.tenant_id == tenant_id))
+    }
+    for name, city, region in profile.locations:
+        if name not in existing:
+            location = Location(
+                tenant_id=tenant_id, name=name, city=city, region=region, kind=profile.location_kind
+            )
+            session.add(location)
+            existing[name] = location
+    session.flush()
+    location_ids = [existing[name].id for name, _, _ in profile.locations]
+    staff = {
+        s.name: s
+        for s in session.exec(select(StaffMember).where(StaffMember.tenant_id == tenant_id))
+    }
+    for index, name in enumerate(profile.staff_names):
+        if name not in staff:
+            staff[name] = StaffMember(
+                tenant_id=tenant_id,
+                name=name,
+                role=profile.staff_role,
+                location_id=location_ids[index % len(location_ids)],
+            )
+            session.add(staff[name])
+    session.flush()
+    return location_ids, [staff[name].id for name in profile.staff_names]
+
+
+def _contact_rows(tenant_id, profile, count, rng, now, location_ids, staff_ids, email_domain):
+    rows = []
+    for n in range(count):
+        first, last = rng.choice(FIRST_NAMES), rng.choice(LAST_NAMES)
+        rows.append(
+            {
+                "tenant_id": tenant_id,
+                "email": f"{first}.{last}.{n}@{email_domain}".lower(),
+                "phone": f"+1704555{n % 10000:04d}" if rng.random() < 0.7 else None,
+                "first_name": first,
+                "last_name": last,
+                "birthday": date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28)),
+                "location_id": rng.choice(location_ids),
+                "staff_id": rng.choice(staff_ids),
+                "traits": {key: rng.choice(values) for key, values in profile.traits.items()},
+                "email_consent": rng.random() < 0.72,
+                "sms_consent": rng.random() < 0.48,
+                "created_at": now - timedelta(days=rng.triangular(0, 730, 200)),
+            }
+        )
+    return rows
+
+
+def _orders_and_events(tenant_id, profile, contacts, rng, now):
+    """Orders over the past year for each contact, with the browsing events before them."""
+    orders, events = [], []
+    low, high = profile.order_cents_range
+    for contact_id, location_id, staff_id, created_at in contacts:
+        active_days = max(1, min(365, (now - created_at).days))
+        expected = profile.orders_per_customer_year * active_days / 365
+        for _ in range(int(rng.expovariate(1 / max(expected, 0.2)))):
+            placed_at = now - timedelta(
+                days=rng.uniform(0, active_days), minutes=rng.randint(0, 600)
+            )
+            ref = f"demo-{profile.kind}-{len(orders)}"
+            orders.append(
+                {
+                    "tenant_id": tenant_id,
+                    "contact_id": contact_id,
+                    "location_id": location_id,
+                    "staff_id": staff_id,
+                    "source": "pos",
+                    "external_id": ref,
+                    "total_cents": int(rng.triangular(low, high, low + (high - low) / 4)),
+                    "item_count": rng.randint(1, 6),
+                    "placed_at": placed_at,
+                }
+            )
+            for step, name in enumerate(profile.event_names):
+                events.append(
+                    {
+                        "tenant_id": tenant_id,
+                        "contact_id": contact_id,
+                        "message_id": f"{ref}-{step}",
+                        "type": "track",
+                        "name": name,
+                        "properties": {"order_id": ref},
+                        "occurred_at": placed_at
+                        - timedelta(minutes=5 * (len(profile.event_names) - step)),
+                        "received_at": placed_at,
+                    }
+                )
+    return orders, events
+
+
+def _refresh_contact_facts(session: Session, tenant_id: uuid.UUID) -> None:
+    per_contact = (
+        select(func.count()).where(Order.contact_id == Contact.id).scalar_subquery(),
+        select(func.coalesce(func.sum(Order.total_cents), 0))
+        .where(Order.contact_id == Contact.id)
+        .scalar_subquery(),
+        select(func.max(Order.placed_at)).where(Order.contact_id == Contact.id).scalar_subquery(),
+    )
+    session.exec(
+        update(Contact)
+        .where(Contact.tenant_id == tenant_id)
+        .values(
+            order_count=per_contact[0],
+            total_spent_cents=per_contact[1],
+            last_order_at=per_contact[2],
+            last_seen_at=per_contact[2],
+        )
+    )
+
+
+def _write_in_chunks(session, model, rows, progress, done, total, label) -> int:
+    for start in range(0, len(rows), CHUNK_SIZE):
+        insert_ignoring_duplicates(
+            session=session, model=model, rows=rows[start : start + CHUNK_SIZE]
+        )
+        done += len(rows[start : start + CHUNK_SIZE])
+        progress(done, total, f"Writing {label}")
+    return done
+
+
+def generate_business_data(
+    *,
+    session: Session,
+    tenant_id: uuid.UUID,
+    kind: str,
+    scale: float = 1.0,
+    seed: int = 0,
+    reference_date: date | None = None,
+    email_domain: str = "example.com",
+    progress: ProgressCallback = _noop_progress,
+) -> DemoSummary:
+    """Locations, staff, customers, a year of orders and events for one tenant."""
+    profile = PROFILES[kind]
+    rng = random.Random(f"{seed}:{kind}")
+    now = datetime.combine(reference_date or datetime.now(UTC).date(), time(12), UTC)
+    location_ids, staff_ids = _ensure_places_and_staff(session, tenant_id, profile)
+    count = max(1, int(profile.customers * scale))
+    contact_rows = _contact_rows(
+        tenant_id, profile, count, rng, now, location_ids, staff_ids, email_domain
+    )
+    done = _write_in_chunks(session, Contact, contact_rows, progress, 0, count * 3, "customers")
+    contacts = session.exec(
+        select(Contact.id, Contact.location_id, Contact.staff_id, Contact.created_at)
+        .where(Contact.tenant_id == tenant_id, col(Contact.email).like(f"%@{email_domain}"))
+        .order_by(Contact.id)
+    ).all()
+    orders, events = _orders_and_events(tenant_id, profile, contacts, rng, now)
+    total = count + len(orders) + len(events)
+    done = _write_in_chunks(session, Order, orders, progress, done, total, "orders")
+    done = _write_in_chunks(session, Event, events, progress, done, total, "events")
+    _refresh_contact_facts(session, tenant_id)
+    session.flush()
+    progress(total, total, "Demo data ready")
+    return DemoSummary(contacts=len(contacts), orders=len(orders), events=len(events))

@@ -1,0 +1,52 @@
+"""Application settings: the only module that reads the environment.
+
+Every knob has a zero-setup default (SQLite under ./data, an embedded broker on SQLite),
+and production overrides them with env vars (DATABASE_URL, REDIS_URL, SECRET_KEY, ...).
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DATA_DIR = PROJECT_ROOT / "data"
+DEV_SECRET_KEY = "dev-only-secret-key-change-me-in-production"
+
+
+class Settings(BaseSettings):
+    """Runtime configuration, read from env vars (and a .env file when present)."""
+
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'app.db'}")
+    redis_url: str | None = None
+    # Signs session tokens and derives the key that encrypts provider credentials.
+    secret_key: str = DEV_SECRET_KEY
+    port: int = Field(default=8000, alias="APP_PORT")
+    session_ttl_hours: int = 12
+    login_max_failures: int = 5  # failures per email inside the window before lockout
+    login_window_minutes: int = 15
+    beat_interval_seconds: float = 5.0
+    api_rate_limit: str = "600/minute"  # per API key, `limits` notation
+    cors_origins: str = "*"
+
+    @property
+    def broker_url(self) -> str:
+        """Redis when configured, otherwise kombu's SQLAlchemy transport on a SQLite file."""
+        if self.redis_url:
+            return self.redis_url
+        return f"sqla+sqlite:///{DATA_DIR / 'broker.db'}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+
+@lru_cache
+def get_settings() -> Settings:
+    DATA_DIR.mkdir(exist_ok=True)
+    return Settings()

@@ -2,11 +2,11 @@
 
 from logging.config import fileConfig
 
-from alembic import context
 from sqlalchemy import create_engine, pool
 from sqlmodel import SQLModel
 
 import marketing_app.models  # noqa: F401  registers every table on SQLModel.metadata
+from alembic import context
 from marketing_app.settings import get_settings
 
 config = context.config

@@ -7,9 +7,9 @@ import sys
 import time
 from pathlib import Path
 
-from alembic import command
 from alembic.config import Config
 
+from alembic import command
 from marketing_app.db import session_scope
 from marketing_app.services.demo_seed import DEMO_PASSWORD, DEMO_USERS, database_is_empty, seed_demo
 from marketing_app.settings import PROJECT_ROOT

@@ -65,6 +65,27 @@ def claim_due_job_runs(*, session: Session, limit: int = CLAIM_BATCH_SIZE) -> li
     return list(session.exec(claimed))
 
 
+def claim_job_run(*, session: Session, job_id: uuid.UUID) -> bool:
+    """Claim one pending row for an immediate enqueue; False if the tick got it first."""
+    result = session.exec(
+        update(JobRun)
+        .where(col(JobRun.id) == job_id, JobRun.status == JobStatus.PENDING)
+        .values(status=JobStatus.ENQUEUED, claimed_at=utcnow())
+    )
+    session.commit()
+    return result.rowcount == 1
+
+
+def release_job_run(*, session: Session, job_id: uuid.UUID) -> None:
+    """Hand a claimed row back to the tick (the enqueue failed)."""
+    session.exec(
+        update(JobRun)
+        .where(col(JobRun.id) == job_id, JobRun.status == JobStatus.ENQUEUED)
+        .values(status=JobStatus.PENDING, claimed_at=None)
+    )
+    session.commit()
+
+
 def start_job_run(*, session: Session, job_id: uuid.UUID) -> JobRun | None:
     """Move the row to running; None when it already finished (a redelivered message)."""
     job = session.get(JobRun, job_id)

@@ -1,0 +1,39 @@
+"""Tasks. Each takes ids, calls one service, and is safe to run twice."""
+
+from __future__ import annotations
+
+import uuid
+
+from jobs.celery_app import app
+from marketing_app.db import session_scope
+from marketing_app.services import job_runs
+from marketing_app.services.job_execution import RetryableJobError, run_job
+
+
+@app.task(name="jobs.tasks.tick", ignore_result=True)
+def tick() -> int:
+    """Claim due job rows and hand each to a worker."""
+    with session_scope() as session:
+        claimed = job_runs.claim_due_job_runs(session=session)
+    for job in claimed:
+        run_job_run.delay(str(job.id))
+    return len(claimed)
+
+
+@app.task(
+    name="jobs.tasks.run_job_run",
+    autoretry_for=(RetryableJobError,),
+    retry_backoff=True,
+    max_retries=3,
+)
+def run_job_run(job_id: str) -> str | None:
+    with session_scope() as session:
+        return run_job(session=session, job_id=uuid.UUID(job_id))
+
+
+@app.task(name="jobs.tasks.schedule_session_purge", ignore_result=True)
+def schedule_session_purge() -> None:
+    with session_scope() as session:
+        job_runs.create_job_run(
+            session=session, tenant_id=None, kind="purge_sessions", label="Purge expired sessions"
+        )

@@ -1,0 +1,55 @@
+"""The FastAPI app mounted in front of Reflex (built by a factory: see REFLEX.md P15)."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+
+from marketing_app.api import health, management
+from marketing_app.api.deps import RateLimited
+from marketing_app.domain.errors import DomainError, LoginThrottled
+
+API_DESCRIPTION = """Management API of the marketing platform.
+
+Authenticate with a tenant's secret key: `Authorization: Bearer sk_...`.
+Publishable keys (`pk_...`) are for the tracking API only and are refused here.
+"""
+
+
+async def _domain_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, DomainError)
+    headers = {}
+    if isinstance(exc, RateLimited):
+        headers["Retry-After"] = str(exc.retry_after)
+    if isinstance(exc, LoginThrottled):
+        headers["Retry-After"] = str(exc.retry_after_seconds)
+    if exc.http_status == 401:
+        headers["WWW-Authenticate"] = "Bearer"
+    body = {"detail": exc.message, "field": exc.field}
+    return JSONResponse(body, status_code=exc.http_status, headers=headers)
+
+
+async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
+    assert isinstance(exc, RequestValidationError)
+    errors = [
+        {"field": ".".join(str(p) for p in e.get("loc", ())), "message": e.get("msg", "")}
+        for e in exc.errors()
+    ]
+    return JSONResponse({"detail": "Invalid request.", "errors": errors}, status_code=422)
+
+
+def create_api() -> FastAPI:
+    api = FastAPI(
+        title="Marketing platform API",
+        description=API_DESCRIPTION,
+        version="1.0",
+        docs_url="/docs",
+        openapi_url="/openapi.json",
+        redoc_url=None,
+    )
+    api.add_exception_handler(DomainError, _domain_error)
+    api.add_exception_handler(RequestValidationError, _validation_error)
+    api.include_router(health.router)
+    api.include_router(management.router)
+    return api

@@ -1,0 +1,1 @@
+"""Stateless UI pieces: layout, tables, forms and charts."""

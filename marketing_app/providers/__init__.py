@@ -1,0 +1,1 @@
+"""Adapters to the outside world behind Protocols (email, SMS, loyalty, CRM, commerce)."""

@@ -1,0 +1,24 @@
+"""Route constants and URL builders; pages and states never spell paths by hand."""
+
+from __future__ import annotations
+
+LOGIN = "/login"
+HOME = "/"
+ADMIN = "/admin"
+TENANT_ROUTE_ARG = "tenant_slug"
+TENANT_DASHBOARD = f"/t/[{TENANT_ROUTE_ARG}]/dashboard"
+TENANT_SETTINGS = f"/t/[{TENANT_ROUTE_ARG}]/settings"
+
+
+def dashboard_url(slug: str) -> str:
+    return f"/t/{slug}/dashboard"
+
+
+def settings_url(slug: str) -> str:
+    return f"/t/{slug}/settings"
+
+
+def tenant_slug_from_path(path: str) -> str:
+    """The slug of a `/t/<slug>/...` path, or "" for any other path."""
+    parts = path.strip("/").split("/")
+    return parts[1] if len(parts) >= 2 and parts[0] == "t" else ""

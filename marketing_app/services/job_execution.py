@@ -1,0 +1,81 @@
+"""Running a claimed job: pick the service for its kind, report progress, record the outcome."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+
+from sqlmodel import Session
+
+from marketing_app.domain.errors import DomainError
+from marketing_app.models import JobRun
+from marketing_app.services import job_runs
+from marketing_app.services.auth import purge_expired_sessions
+from marketing_app.services.demo_data import generate_business_data
+
+JobHandler = Callable[[Session, JobRun, Callable[[int, int, str], None]], str]
+
+
+class RetryableJobError(Exception):
+    """A transient failure (provider timeout, lock): the job goes back to pending."""
+
+
+def _generate_demo_data(session: Session, job: JobRun, progress) -> str:
+    summary = generate_business_data(
+        session=session,
+        tenant_id=job.tenant_id,
+        kind=job.params.get("kind", "dispensary"),
+        scale=float(job.params.get("scale", 0.2)),
+        seed=int(job.params.get("seed", 0)),
+        email_domain=job.params.get("email_domain", "sample.example.com"),
+        progress=progress,
+    )
+    session.commit()
+    return f"Added {summary.contacts} customers, {summary.orders} orders, {summary.events} events"
+
+
+def _purge_sessions(session: Session, job: JobRun, progress) -> str:
+    return f"Removed {purge_expired_sessions(session=session)} expired sessions"
+
+
+HANDLERS: dict[str, JobHandler] = {
+    "demo_data": _generate_demo_data,
+    "purge_sessions": _purge_sessions,
+}
+JOB_KINDS = sorted(HANDLERS)
+
+
+def run_job(*, session: Session, job_id: uuid.UUID) -> str | None:
+    """Run the job once; safe to call again for a job that already finished (does nothing)."""
+    job = job_runs.start_job_run(session=session, job_id=job_id)
+    if job is None:
+        return None
+    handler = HANDLERS.get(job.kind)
+    if handler is None:
+        job_runs.fail_job_run(
+            session=session, job_id=job_id, error=f"Unknown job kind {job.kind}", retry=False
+        )
+        return None
+
+    def progress(done: int, total: int, message: str) -> None:
+        # A separate session so progress is visible while the job's own transaction is open.
+        with Session(session.get_bind()) as progress_session:
+            job_runs.report_progress(
+                session=progress_session, job_id=job_id, done=done, total=total, message=message
+            )
+
+    try:
+        message = handler(session, job, progress)
+    except RetryableJobError as exc:
+        job_runs.fail_job_run(session=session, job_id=job_id, error=str(exc), retry=True)
+        raise
+    except DomainError as exc:
+        job_runs.fail_job_run(session=session, job_id=job_id, error=exc.message, retry=False)
+        return None
+    except Exception as exc:
+        job_runs.fail_job_run(
+            session=session, job_id=job_id, error=f"{type(exc).__name__}: {exc}", retry=False
+        )
+        raise
+    job_runs.finish_job_run(session=session, job_id=job_id, message=message)
+    return message

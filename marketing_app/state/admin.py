@@ -1,0 +1,171 @@
+"""Platform admin: every tenant and user, creating both."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from marketing_app.db import session_scope
+from marketing_app.domain.errors import DomainError
+from marketing_app.services import tenants, users
+from marketing_app.services.audit import record_audit
+from marketing_app.state.session import SessionState
+
+PAGE_SIZE = 20
+
+
+def _pages(total: int) -> int:
+    return max(1, (total + PAGE_SIZE - 1) // PAGE_SIZE)
+
+
+class AdminState(SessionState):
+    tenant_rows: list[dict[str, str]] = []
+    tenant_search: str = ""
+    tenant_page: int = 1
+    tenant_total: int = 0
+    user_rows: list[dict[str, str]] = []
+    user_search: str = ""
+    user_page: int = 1
+    user_total: int = 0
+    tenant_errors: dict[str, str] = {}
+    user_errors: dict[str, str] = {}
+    all_tenants: list[dict[str, str]] = []
+    time_zones: list[str] = tenants.common_time_zones()
+
+    @rx.var
+    def tenant_pages(self) -> int:
+        return _pages(self.tenant_total)
+
+    @rx.var
+    def user_pages(self) -> int:
+        return _pages(self.user_total)
+
+    @rx.event
+    def load(self):
+        if self.page_error or not self.is_platform_admin:
+            return
+        self._reload()
+
+    def _reload(self) -> None:
+        self._authorize_admin()
+        with session_scope() as session:
+            rows, self.tenant_total = tenants.search_tenants(
+                session=session,
+                search=self.tenant_search,
+                limit=PAGE_SIZE,
+                offset=(self.tenant_page - 1) * PAGE_SIZE,
+            )
+            self.tenant_rows = [
+                {
+                    "name": t.name,
+                    "slug": t.slug,
+                    "provider": t.marketing_provider,
+                    "time_zone": t.time_zone,
+                }
+                for t in rows
+            ]
+            found, self.user_total = users.search_users(
+                session=session,
+                search=self.user_search,
+                limit=PAGE_SIZE,
+                offset=(self.user_page - 1) * PAGE_SIZE,
+            )
+            self.user_rows = [
+                {
+                    "email": u.email,
+                    "name": u.full_name,
+                    "admin": "yes" if u.is_platform_admin else "",
+                }
+                for u in found
+            ]
+            every, _ = tenants.search_tenants(session=session, limit=1000)
+            self.all_tenants = [{"slug": t.slug, "name": t.name} for t in every]
+
+    @rx.event
+    def search_tenants(self, value: str):
+        self.tenant_search, self.tenant_page = value, 1
+        self._reload()
+
+    @rx.event
+    def search_users(self, value: str):
+        self.user_search, self.user_page = value, 1
+        self._reload()
+
+    @rx.event
+    def tenant_page_by(self, step: int):
+        self.tenant_page = min(max(1, self.tenant_page + step), self.tenant_pages)
+        self._reload()
+
+    @rx.event
+    def user_page_by(self, step: int):
+        self.user_page = min(max(1, self.user_page + step), self.user_pages)
+        self._reload()
+
+    @rx.event
+    def create_tenant(self, form: dict[str, Any]):
+        try:
+            admin = self._authorize_admin()
+            with session_scope() as session:
+                tenant = tenants.create_tenant(
+                    session=session,
+                    name=str(form.get("name", "")),
+                    slug=str(form.get("slug", "")),
+                    time_zone=str(form.get("time_zone", "")) or "America/New_York",
+                    postal_address=str(form.get("postal_address", "")),
+                    marketing_provider=str(form.get("marketing_provider", "")) or "builtin",
+                )
+                record_audit(
+                    session=session,
+                    tenant_id=tenant.id,
+                    actor_user_id=admin.id,
+                    actor_label=admin.email,
+                    action="tenant.create",
+                    target_type="tenant",
+                    target_id=tenant.slug,
+                )
+                name = tenant.name
+        except DomainError as exc:
+            self.tenant_errors = {exc.field or "form": exc.message}
+            return rx.toast.error(exc.message)
+        self.tenant_errors = {}
+        self._reload()
+        return rx.toast.success(f"Tenant {name} created.")
+
+    @rx.event
+    def create_user(self, form: dict[str, Any]):
+        slug = str(form.get("tenant", ""))
+        try:
+            admin = self._authorize_admin()
+            with session_scope() as session:
+                user = users.create_user(
+                    session=session,
+                    email=str(form.get("email", "")),
+                    password=str(form.get("password", "")),
+                    full_name=str(form.get("full_name", "")),
+                    is_platform_admin=form.get("is_platform_admin") in ("on", True, "true"),
+                )
+                if slug:
+                    tenant = tenants.get_tenant_by_slug(session=session, slug=slug)
+                    users.set_membership(
+                        session=session,
+                        tenant_id=tenant.id,
+                        user_id=user.id,
+                        role=str(form.get("role", "")) or "marketer",
+                    )
+                record_audit(
+                    session=session,
+                    tenant_id=None,
+                    actor_user_id=admin.id,
+                    actor_label=admin.email,
+                    action="user.create",
+                    target_type="user",
+                    target_id=user.email,
+                )
+                email = user.email
+        except DomainError as exc:
+            self.user_errors = {exc.field or "form": exc.message}
+            return rx.toast.error(exc.message)
+        self.user_errors = {}
+        self._reload()
+        return rx.toast.success(f"User {email} created.")

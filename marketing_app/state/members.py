@@ -1,0 +1,103 @@
+"""Tenant members: add users, change roles, remove access (owners and platform admins)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import reflex as rx
+
+from marketing_app.db import session_scope
+from marketing_app.domain.errors import DomainError
+from marketing_app.models import Role
+from marketing_app.services import users
+from marketing_app.services.audit import record_audit
+from marketing_app.state.session import SessionState
+
+
+class MembersState(SessionState):
+    members: list[dict[str, str]] = []
+    member_error: str = ""
+
+    @rx.event
+    def load(self):
+        if self.page_error or not self.tenant_role:
+            return
+        self.member_error = ""
+        self._reload()
+
+    def _reload(self) -> None:
+        _, tenant = self._authorize(Role.VIEWER)
+        with session_scope() as session:
+            rows = users.list_members(session=session, tenant_id=tenant.id)
+        self.members = [
+            {"user_id": str(m.user_id), "email": m.email, "name": m.full_name, "role": m.role}
+            for m in rows
+        ]
+
+    def _change(self, action: str, change) -> Any:
+        try:
+            actor, tenant = self._authorize(Role.OWNER)
+            with session_scope() as session:
+                target = change(session, tenant.id)
+                record_audit(
+                    session=session,
+                    tenant_id=tenant.id,
+                    actor_user_id=actor.id,
+                    actor_label=actor.email,
+                    action=action,
+                    target_type="user",
+                    target_id=str(target),
+                )
+        except DomainError as exc:
+            self.member_error = exc.message
+            return rx.toast.error(exc.message)
+        self.member_error = ""
+        self._reload()
+        return rx.toast.success("Members updated.")
+
+    @rx.event
+    def add_member(self, form: dict[str, Any]):
+        """Add an existing user by email, or create one when a password is given."""
+
+        def change(session, tenant_id):
+            email, password = str(form.get("email", "")), str(form.get("password", ""))
+            if password:
+                user = users.create_user(
+                    session=session,
+                    email=email,
+                    password=password,
+                    full_name=str(form.get("full_name", "")),
+                )
+            else:
+                user = users.get_user_by_email(session=session, email=email)
+            users.set_membership(
+                session=session,
+                tenant_id=tenant_id,
+                user_id=user.id,
+                role=str(form.get("role", "")),
+            )
+            return user.email
+
+        return self._change("member.add", change)
+
+    @rx.event
+    def set_role(self, user_id: str, role: str):
+        return self._change(
+            "member.role",
+            lambda s, tid: (
+                users.set_membership(
+                    session=s, tenant_id=tid, user_id=uuid.UUID(user_id), role=role
+                ).user_id
+            ),
+        )
+
+    @rx.event
+    def remove(self, user_id: str):
+        return self._change(
+            "member.remove",
+            lambda s, tid: (
+                users.remove_membership(session=s, tenant_id=tid, user_id=uuid.UUID(user_id))
+                or user_id
+            ),
+        )

@@ -1,0 +1,136 @@
+"""The signed-in user and the tenant in the URL, checked on every page load."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import reflex as rx
+
+from marketing_app import routes
+from marketing_app.db import session_scope
+from marketing_app.domain.accounts import CurrentUser, TenantChoice
+from marketing_app.domain.errors import DomainError, NotFound
+from marketing_app.models import Role
+from marketing_app.services import access, auth
+from marketing_app.settings import get_settings
+
+SESSION_COOKIE = "mk_session"
+
+
+def load_current_user(token: str) -> CurrentUser | None:
+    with session_scope() as session:
+        user = auth.user_for_token(session=session, token=token)
+        return auth.describe_user(session=session, user=user) if user else None
+
+
+class SessionState(rx.State):
+    """Base of every signed-in page state."""
+
+    session_token: str = rx.Cookie(
+        "", name=SESSION_COOKIE, max_age=get_settings().session_ttl_hours * 3600, same_site="lax"
+    )
+    user_email: str = ""
+    user_name: str = ""
+    is_platform_admin: bool = False
+    tenants: list[dict[str, Any]] = []
+    # The tenant of the current URL, after the membership check.
+    tenant_name: str = ""
+    tenant_role: str = ""
+    page_error: str = ""  # "not_found" renders the 404 panel instead of the page
+
+    @rx.var
+    def is_authenticated(self) -> bool:
+        return self.user_email != ""
+
+    @rx.var
+    def current_slug(self) -> str:
+        return routes.tenant_slug_from_path(self.router.url.path)
+
+    @rx.var
+    def can_edit(self) -> bool:
+        return self.tenant_role in (Role.OWNER, Role.MARKETER)
+
+    @rx.var
+    def is_owner(self) -> bool:
+        return self.tenant_role == Role.OWNER
+
+    def _current_user(self) -> CurrentUser | None:
+        user = load_current_user(self.session_token)
+        if user is None:
+            self.user_email = ""
+            return None
+        self.user_email, self.user_name = user.email, user.full_name or user.email
+        self.is_platform_admin = user.is_platform_admin
+        self.tenants = [t.model_dump(mode="json") for t in user.tenants]
+        return user
+
+    def _login_redirect(self):
+        return rx.redirect(f"{routes.LOGIN}?next={self.router.url.path}")
+
+    def _authorize(self, minimum: Role) -> tuple[CurrentUser, TenantChoice]:
+        """Re-check user and role from the database: events can arrive without the page."""
+        user = load_current_user(self.session_token)
+        if user is None:
+            raise NotFound("Your session has expired; sign in again.")
+        return user, access.require_role(user, self.current_slug, minimum)
+
+    def _authorize_admin(self) -> CurrentUser:
+        user = load_current_user(self.session_token)
+        if user is None:
+            raise NotFound("Your session has expired; sign in again.")
+        access.require_platform_admin(user)
+        return user
+
+    def _toast_error(self, exc: DomainError):
+        return rx.toast.error(exc.message)
+
+    @rx.event
+    def require_login(self):
+        self.page_error = ""
+        if self._current_user() is None:
+            return self._login_redirect()
+
+    @rx.event
+    def require_tenant(self):
+        """on_load guard of tenant pages: 404 panel for tenants the user cannot open."""
+        self.page_error = ""
+        user = self._current_user()
+        if user is None:
+            return self._login_redirect()
+        try:
+            tenant = access.tenant_for_user(user, self.current_slug)
+        except NotFound:
+            self.page_error, self.tenant_name, self.tenant_role = "not_found", "", ""
+            return
+        self.tenant_name, self.tenant_role = tenant.name, tenant.role
+
+    @rx.event
+    def require_admin(self):
+        self.page_error = ""
+        user = self._current_user()
+        if user is None:
+            return self._login_redirect()
+        if not user.is_platform_admin:
+            self.page_error = "not_found"
+
+    @rx.event
+    def go_home(self):
+        """`/`: the first tenant's dashboard, the admin page, or the login page."""
+        user = self._current_user()
+        if user is None:
+            return rx.redirect(routes.LOGIN)
+        if user.tenants:
+            return rx.redirect(routes.dashboard_url(user.tenants[0].slug))
+        return rx.redirect(routes.ADMIN if user.is_platform_admin else routes.LOGIN)
+
+    @rx.event
+    def switch_tenant(self, slug: str):
+        return rx.redirect(routes.dashboard_url(slug))
+
+    @rx.event
+    def logout(self):
+        with session_scope() as session:
+            auth.logout(session=session, token=self.session_token)
+        self.session_token = ""
+        self.user_email = ""
+        return rx.redirect(routes.LOGIN)

@@ -15,5 +15,8 @@ config = rx.Config(
     frontend_port=settings.port,
     backend_port=settings.port,
     cors_allowed_origins=tuple(o.strip() for o in settings.cors_origins.split(",")),
-    plugins=[rx.plugins.SitemapPlugin(), rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium"))],
+    plugins=[
+        rx.plugins.SitemapPlugin(),
+        rx.plugins.RadixThemesPlugin(theme=rx.theme(accent_color="indigo", radius="medium")),
+    ],
 )

@@ -22,11 +22,22 @@ def _content() -> rx.Component:
                 id="headline-cards",
             ),
             rx.card(
-                rx.plotly(data=DashboardState.revenue_figure, id="revenue-chart", use_resize_handler=True, width="100%"), width="100%"
+                rx.plotly(
+                    data=DashboardState.revenue_figure,
+                    id="revenue-chart",
+                    use_resize_handler=True,
+                    width="100%",
+                ),
+                width="100%",
             ),
             rx.cond(
                 DashboardState.by_location.length() > 0,
-                rx.card(rx.plotly(data=DashboardState.location_figure, use_resize_handler=True, width="100%"), width="100%"),
+                rx.card(
+                    rx.plotly(
+                        data=DashboardState.location_figure, use_resize_handler=True, width="100%"
+                    ),
+                    width="100%",
+                ),
             ),
             spacing="4",
             width="100%",

@@ -58,11 +58,11 @@ def run_job(*, session: Session, job_id: uuid.UUID) -> str | None:
         return None
 
     def progress(done: int, total: int, message: str) -> None:
-        # A separate session so progress is visible while the job's own transaction is open.
-        with Session(session.get_bind()) as progress_session:
-            job_runs.report_progress(
-                session=progress_session, job_id=job_id, done=done, total=total, message=message
-            )
+        # Commits the job's work so far with its progress: handlers are idempotent, so a
+        # partial commit is finished by a rerun, and SQLite allows only one writer anyway.
+        job_runs.report_progress(
+            session=session, job_id=job_id, done=done, total=total, message=message
+        )
 
     try:
         message = handler(session, job, progress)

@@ -17,7 +17,12 @@ app.conf.update(
     worker_prefetch_multiplier=1,
     task_time_limit=TASK_TIME_LIMIT,
     task_soft_time_limit=TASK_TIME_LIMIT - 60,
-    broker_transport_options={"visibility_timeout": BROKER_VISIBILITY_TIMEOUT},
+    # kombu's SQLAlchemy transport passes these options to create_engine, which rejects them.
+    broker_transport_options=(
+        {"visibility_timeout": BROKER_VISIBILITY_TIMEOUT}
+        if settings.broker_url.startswith("redis")
+        else {}
+    ),
     broker_connection_retry_on_startup=True,
     task_ignore_result=True,
     task_serializer="json",

@@ -24,6 +24,8 @@ class Settings(BaseSettings):
 
     database_url: str = Field(default=f"sqlite:///{DATA_DIR / 'app.db'}")
     redis_url: str | None = None
+    # Overrides the broker derived from REDIS_URL (tests point it at a scratch SQLite file).
+    celery_broker_url: str | None = None
     # Signs session tokens and derives the key that encrypts provider credentials.
     secret_key: str = DEV_SECRET_KEY
     port: int = Field(default=8000, alias="APP_PORT")
@@ -37,6 +39,8 @@ class Settings(BaseSettings):
     @property
     def broker_url(self) -> str:
         """Redis when configured, otherwise kombu's SQLAlchemy transport on a SQLite file."""
+        if self.celery_broker_url:
+            return self.celery_broker_url
         if self.redis_url:
             return self.redis_url
         return f"sqla+sqlite:///{DATA_DIR / 'broker.db'}"

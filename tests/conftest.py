@@ -24,6 +24,10 @@ else:
     TEST_DATABASE_URL = f"sqlite:///{tempfile.mkdtemp(prefix='mk-test-')}/test.db"
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
+if not os.environ.get("REDIS_URL"):
+    os.environ["CELERY_BROKER_URL"] = (
+        f"sqla+sqlite:///{tempfile.mkdtemp(prefix='mk-broker-')}/broker.db"
+    )
 
 import pytest  # noqa: E402
 from sqlalchemy import create_engine, text  # noqa: E402

@@ -47,7 +47,6 @@ def test_missing_wrong_publishable_and_revoked_keys_get_401(client, session, ten
     )
     secret = issue_key(session, tenant)
 
-
     key_row = session.exec(select(ApiKey).where(ApiKey.key_hash == token_digest(secret))).one()
     revoke_api_key(session=session, tenant_id=tenant.id, key_id=key_row.id)
     session.commit()

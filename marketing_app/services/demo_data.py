@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import random
 import uuid
+import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
@@ -67,6 +68,12 @@ def _ensure_places_and_staff(
     return location_ids, [staff[name].id for name in profile.staff_names]
 
 
+def _demo_phone(email_domain: str, n: int) -> str:
+    """A phone unique per (domain, n), so two demo data sets in one tenant never collide."""
+    exchange = 200 + (zlib.crc32(email_domain.encode()) + n // 10000) % 700
+    return f"+1704{exchange}{n % 10000:04d}"
+
+
 def _contact_rows(tenant_id, profile, count, rng, now, location_ids, staff_ids, email_domain):
     rows = []
     for n in range(count):
@@ -75,7 +82,7 @@ def _contact_rows(tenant_id, profile, count, rng, now, location_ids, staff_ids, 
             {
                 "tenant_id": tenant_id,
                 "email": f"{first}.{last}.{n}@{email_domain}".lower(),
-                "phone": f"+1704555{n % 10000:04d}" if rng.random() < 0.7 else None,
+                "phone": _demo_phone(email_domain, n) if rng.random() < 0.7 else None,
                 "first_name": first,
                 "last_name": last,
                 "birthday": date(rng.randint(1955, 2004), rng.randint(1, 12), rng.randint(1, 28)),

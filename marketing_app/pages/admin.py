@@ -30,7 +30,9 @@ def _tenant_form() -> rx.Component:
                     A.time_zones, name="time_zone", default_value="America/New_York", width="100%"
                 ),
             ),
-            labeled("Postal address", rx.input(name="postal_address", width="100%")),
+            labeled(
+                "Postal address", rx.input(name="postal_address", id="tenant-address", width="100%")
+            ),
             labeled(
                 "Marketing provider",
                 rx.select(
@@ -46,7 +48,7 @@ def _tenant_form() -> rx.Component:
             width="100%",
         ),
         on_submit=A.create_tenant,
-        reset_on_submit=True,
+        reset_on_submit=False,
     )
 
 
@@ -92,7 +94,7 @@ def _user_form() -> rx.Component:
             width="100%",
         ),
         on_submit=A.create_user,
-        reset_on_submit=True,
+        reset_on_submit=False,
     )
 
 

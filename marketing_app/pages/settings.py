@@ -136,12 +136,16 @@ def providers_tab() -> rx.Component:
             rx.hstack(
                 rx.select(S.provider_names, name="provider", default_value="sendgrid"),
                 rx.input(
-                    name="secret", type="password", placeholder="API key or token", width="20em"
+                    name="secret",
+                    type="password",
+                    id="credential-secret",
+                    placeholder="API key or token",
+                    width="20em",
                 ),
                 rx.button("Save credential", type="submit", disabled=~S.is_owner),
             ),
             on_submit=S.save_credential,
-            reset_on_submit=True,
+            reset_on_submit=False,
         ),
         field_error(S.field_errors.get("secret", "")),
         rx.cond(

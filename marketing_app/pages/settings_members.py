@@ -43,10 +43,13 @@ def members_tab() -> rx.Component:
                 rx.input(
                     name="email", placeholder="email@company.com", width="16em", id="member-email"
                 ),
-                rx.input(name="full_name", placeholder="Name (new users)", width="12em"),
+                rx.input(
+                    name="full_name", placeholder="Name (new users)", width="12em", id="member-name"
+                ),
                 rx.input(
                     name="password",
                     type="password",
+                    id="member-password",
                     placeholder="Password (new users)",
                     width="13em",
                 ),
@@ -55,7 +58,7 @@ def members_tab() -> rx.Component:
                 wrap="wrap",
             ),
             on_submit=M.add_member,
-            reset_on_submit=True,
+            reset_on_submit=False,
         ),
         field_error(M.member_error),
         rx.text(

@@ -13,6 +13,12 @@ from marketing_app.services.audit import record_audit
 from marketing_app.state.session import SessionState
 
 PAGE_SIZE = 20
+TENANT_FORM_IDS = ["tenant-name", "tenant-slug", "tenant-address"]
+USER_FORM_IDS = ["user-email", "user-name", "user-password"]
+
+
+def clear_inputs(ids: list[str]) -> list:
+    return [rx.set_value(element_id, "") for element_id in ids]
 
 
 def _pages(total: int) -> int:
@@ -130,7 +136,8 @@ class AdminState(SessionState):
             return rx.toast.error(exc.message)
         self.tenant_errors = {}
         self._reload()
-        return rx.toast.success(f"Tenant {name} created.")
+        # Cleared only on success: a refused form keeps what the admin typed.
+        return [rx.toast.success(f"Tenant {name} created."), *clear_inputs(TENANT_FORM_IDS)]
 
     @rx.event
     def create_user(self, form: dict[str, Any]):
@@ -168,4 +175,4 @@ class AdminState(SessionState):
             return rx.toast.error(exc.message)
         self.user_errors = {}
         self._reload()
-        return rx.toast.success(f"User {email} created.")
+        return [rx.toast.success(f"User {email} created."), *clear_inputs(USER_FORM_IDS)]

@@ -12,6 +12,7 @@ from marketing_app.domain.errors import DomainError
 from marketing_app.models import Role
 from marketing_app.services import users
 from marketing_app.services.audit import record_audit
+from marketing_app.state.admin import clear_inputs
 from marketing_app.state.session import SessionState
 
 
@@ -79,7 +80,10 @@ class MembersState(SessionState):
             )
             return user.email
 
-        return self._change("member.add", change)
+        result = self._change("member.add", change)
+        if self.member_error:
+            return result
+        return [result, *clear_inputs(["member-email", "member-name", "member-password"])]
 
     @rx.event
     def set_role(self, user_id: str, role: str):

@@ -150,7 +150,7 @@ class TenantSettingsState(SessionState):
     @rx.event
     def save_credential(self, form: dict[str, Any]):
         provider = str(form.get("provider", ""))
-        return self._owner_change(
+        result = self._owner_change(
             "credential.set",
             lambda s, tid: (
                 credentials.set_credential(
@@ -158,6 +158,9 @@ class TenantSettingsState(SessionState):
                 ).provider
             ),
         )
+        if self.field_errors:
+            return result
+        return [result, rx.set_value("credential-secret", "")]
 
     @rx.event
     def delete_credential(self, provider: str):

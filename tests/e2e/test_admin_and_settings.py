@@ -35,11 +35,13 @@ def test_admin_creates_a_tenant_and_a_user_who_can_then_log_in(page):
     page.select_option("#user-tenant", f"coastal-{suffix}")
     page.click("#create-user")
     expect(page.get_by_text("Password must be at least 10 characters.").first).to_be_visible()
-    page.fill("#user-email", email)
+    # The refused form keeps what was typed: only the password needs fixing.
+    expect(page.locator("#user-email")).to_have_value(email)
+    expect(page.locator("#user-name")).to_have_value("Coastal Owner")
     page.fill("#user-password", "a-long-enough-password")
-    page.select_option("#user-tenant", f"coastal-{suffix}")
     page.click("#create-user")
     expect(page.locator("#users-table")).to_contain_text(email)
+    expect(page.locator("#user-email")).to_have_value("")
     screenshot(page, "admin")
 
     page.click("#logout")
@@ -47,6 +49,7 @@ def test_admin_creates_a_tenant_and_a_user_who_can_then_log_in(page):
     login(page, email, "a-long-enough-password")
     expect(page).to_have_url(re.compile(rf"/t/coastal-{suffix}/dashboard"))
     expect(page.get_by_text("No customers yet")).to_be_visible()
+    expect(page.locator("#signed-in-as")).to_have_text("Coastal Owner")
     screenshot(page, "empty-dashboard")
 
 

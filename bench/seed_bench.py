@@ -14,27 +14,40 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from sqlalchemy import text  # noqa: E402
-from sqlmodel import Session, select  # noqa: E402
+from sqlalchemy import text
+from sqlmodel import Session, select
 
-from marketing_app.cli import migrate  # noqa: E402
-from marketing_app.db import get_engine  # noqa: E402
-from marketing_app.models import Event  # noqa: E402
-from marketing_app.services.demo_data import generate_business_data  # noqa: E402
-from marketing_app.services.tenants import create_tenant  # noqa: E402
+from marketing_app.cli import migrate
+from marketing_app.db import get_engine
+from marketing_app.models import Event
+from marketing_app.services.demo_data import generate_business_data
+from marketing_app.services.tenants import create_tenant
 
 SCALE = float(os.environ.get("BENCH_SCALE", "1.0"))
 
 
 def bare_insert_rate(session: Session, tenant_id) -> float:
-    rows = [dict(r._mapping) for r in session.execute(
-        select(Event.contact_id, Event.message_id, Event.type, Event.name, Event.occurred_at)
-        .where(Event.tenant_id == tenant_id))]
-    session.execute(text("CREATE TEMP TABLE bare_events (contact_id bigint, message_id varchar(100), "
-                         "type varchar(20), name varchar(200), occurred_at timestamp)"))
+    rows = [
+        dict(r._mapping)
+        for r in session.execute(
+            select(
+                Event.contact_id, Event.message_id, Event.type, Event.name, Event.occurred_at
+            ).where(Event.tenant_id == tenant_id)
+        )
+    ]
+    session.execute(
+        text(
+            "CREATE TEMP TABLE bare_events (contact_id bigint, message_id varchar(100), "
+            "type varchar(20), name varchar(200), occurred_at timestamp)"
+        )
+    )
     started = time.perf_counter()
-    session.execute(text("INSERT INTO bare_events VALUES (:contact_id, :message_id, :type, :name, "
-                         ":occurred_at)"), rows)
+    session.execute(
+        text(
+            "INSERT INTO bare_events VALUES (:contact_id, :message_id, :type, :name, :occurred_at)"
+        ),
+        rows,
+    )
     session.commit()
     return len(rows) / (time.perf_counter() - started)
 
@@ -45,20 +58,29 @@ def main() -> None:
         tenant = create_tenant(session=session, name=f"Bench {time.time_ns()}")
         session.commit()
         started = time.perf_counter()
-        summary = generate_business_data(session=session, tenant_id=tenant.id, kind="dispensary",
-                                         scale=SCALE, email_domain="bench.example.com")
+        summary = generate_business_data(
+            session=session,
+            tenant_id=tenant.id,
+            kind="dispensary",
+            scale=SCALE,
+            email_domain="bench.example.com",
+        )
         session.commit()
         elapsed = time.perf_counter() - started
         rows = summary.contacts + summary.orders + summary.events
         bare = bare_insert_rate(session, tenant.id)
-    print(json.dumps({
-        "benchmark": "demo_data_bulk_write",
-        "database": get_engine().dialect.name,
-        "rows": rows,
-        "our_rows_per_s": round(rows / elapsed),
-        "bare_insert_rows_per_s": round(bare),
-        "ratio_to_bare": round((rows / elapsed) / bare, 2),
-    }))
+    print(
+        json.dumps(
+            {
+                "benchmark": "demo_data_bulk_write",
+                "database": get_engine().dialect.name,
+                "rows": rows,
+                "our_rows_per_s": round(rows / elapsed),
+                "bare_insert_rows_per_s": round(bare),
+                "ratio_to_bare": round((rows / elapsed) / bare, 2),
+            }
+        )
+    )
 
 
 if __name__ == "__main__":

@@ -12,12 +12,9 @@ log = logging.getLogger(__name__)
 
 
 def enqueue_job_run(job_id: uuid.UUID) -> bool:
-    """Claim the row and send it; if the broker is down the row returns to pending for the tick."""
+    """Send a row created with enqueue_now; if the broker is down, hand it back to the tick."""
     from jobs.tasks import run_job_run  # deferred: importing Celery costs ~0.3 s at app start
 
-    with session_scope() as session:
-        if not job_runs.claim_job_run(session=session, job_id=job_id):
-            return False
     try:
         run_job_run.delay(str(job_id))
     except Exception:  # broker unreachable: the beat tick will pick the row up

@@ -28,11 +28,18 @@ def create_job_run(
     label: str,
     params: dict[str, Any] | None = None,
     due_at: datetime | None = None,
+    enqueue_now: bool = False,
 ) -> JobRun:
-    """Write the row in the caller's transaction; enqueue it after commit (or let the tick)."""
+    """Write the row in the caller's transaction.
+
+    With enqueue_now the row is born claimed, so the tick cannot race the caller's enqueue
+    after commit; if that enqueue never happens the stale-claim rule hands it to the tick.
+    """
     job = JobRun(tenant_id=tenant_id, kind=kind, label=label, params=params or {})
     if due_at is not None:
         job.due_at = due_at
+    if enqueue_now:
+        job.status, job.claimed_at = JobStatus.ENQUEUED, utcnow()
     session.add(job)
     session.flush()
     return job
@@ -63,17 +70,6 @@ def claim_due_job_runs(*, session: Session, limit: int = CLAIM_BATCH_SIZE) -> li
     session.commit()
     claimed = select(JobRun).where(col(JobRun.id).in_(ids), JobRun.claimed_at == now)
     return list(session.exec(claimed))
-
-
-def claim_job_run(*, session: Session, job_id: uuid.UUID) -> bool:
-    """Claim one pending row for an immediate enqueue; False if the tick got it first."""
-    result = session.exec(
-        update(JobRun)
-        .where(col(JobRun.id) == job_id, JobRun.status == JobStatus.PENDING)
-        .values(status=JobStatus.ENQUEUED, claimed_at=utcnow())
-    )
-    session.commit()
-    return result.rowcount == 1
 
 
 def release_job_run(*, session: Session, job_id: uuid.UUID) -> None:

@@ -72,6 +72,7 @@ class JobsState(SessionState):
                         "scale": scale,
                         "email_domain": f"{tenant.slug}.sample.example.com",
                     },
+                    enqueue_now=True,
                 )
                 record_audit(
                     session=session,

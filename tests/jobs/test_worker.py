@@ -106,6 +106,7 @@ def test_enqueued_job_runs_once_and_reports_progress(worker, session, tenant):
         kind="demo_data",
         label="now",
         params={"kind": "wine", "scale": 0.05},
+        enqueue_now=True,
     )
     session.commit()
     assert enqueue_job_run(job.id)

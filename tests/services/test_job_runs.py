@@ -33,14 +33,24 @@ def test_tick_claims_due_rows_once_and_leaves_future_rows(session, tenant):
     assert due.status == JobStatus.ENQUEUED
 
 
+def test_row_created_for_immediate_enqueue_is_not_claimed_by_the_tick(session, tenant):
+    job = _job(session, tenant, enqueue_now=True)
+    assert job.status == JobStatus.ENQUEUED
+    assert job.id not in {j.id for j in job_runs.claim_due_job_runs(session=session)}
+
+
 def test_enqueued_row_whose_message_was_lost_is_claimed_again(session, tenant):
-    job = _job(session, tenant)
-    assert job_runs.claim_job_run(session=session, job_id=job.id)
-    assert not job_runs.claim_job_run(session=session, job_id=job.id)
+    job = _job(session, tenant, enqueue_now=True)
     stored = session.get(JobRun, job.id)
     stored.claimed_at = utcnow() - timedelta(minutes=11)
     session.add(stored)
     session.commit()
+    assert job.id in {j.id for j in job_runs.claim_due_job_runs(session=session)}
+
+
+def test_released_row_goes_back_to_the_tick(session, tenant):
+    job = _job(session, tenant, enqueue_now=True)
+    job_runs.release_job_run(session=session, job_id=job.id)
     assert job.id in {j.id for j in job_runs.claim_due_job_runs(session=session)}
 
 

@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from urllib.parse import quote
+
 LOGIN = "/login"
+LOGIN_COMPLETE = "/api/auth/complete"
+LOGOUT = "/api/auth/logout"
+SESSION_COOKIE = "mk_session"
 HOME = "/"
 ADMIN = "/admin"
 TENANT_ROUTE_ARG = "tenant_slug"
@@ -22,3 +27,14 @@ def tenant_slug_from_path(path: str) -> str:
     """The slug of a `/t/<slug>/...` path, or "" for any other path."""
     parts = path.strip("/").split("/")
     return parts[1] if len(parts) >= 2 and parts[0] == "t" else ""
+
+
+def safe_next_path(path: str) -> str:
+    """Only same-site paths: an open redirect would let phishing links reuse our login."""
+    if not path.startswith("/") or path.startswith("//") or path.startswith(LOGIN):
+        return HOME
+    return path
+
+
+def login_complete_url(ticket: str, next_path: str) -> str:
+    return f"{LOGIN_COMPLETE}?ticket={quote(ticket)}&next={quote(safe_next_path(next_path))}"

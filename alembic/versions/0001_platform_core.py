@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises: 
-Create Date: 2026-11-21 18:23:21.122305
+Create Date: 2026-11-21 18:59:12.285706
 
 """
 from typing import Sequence, Union
@@ -144,6 +144,16 @@ def upgrade() -> None:
     )
     with op.batch_alter_table('locations', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_locations_tenant_id'), ['tenant_id'], unique=False)
+
+    op.create_table('login_tickets',
+    sa.Column('ticket_hash', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=False),
+    sa.Column('user_id', sa.Uuid(), nullable=False),
+    sa.Column('expires_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.ForeignKeyConstraint(['user_id'], ['users.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('ticket_hash')
+    )
+    with op.batch_alter_table('login_tickets', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_login_tickets_user_id'), ['user_id'], unique=False)
 
     op.create_table('memberships',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -289,6 +299,10 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_memberships_tenant_id'))
 
     op.drop_table('memberships')
+    with op.batch_alter_table('login_tickets', schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f('ix_login_tickets_user_id'))
+
+    op.drop_table('login_tickets')
     with op.batch_alter_table('locations', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_locations_tenant_id'))
 

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marketing_app.api import health, management
+from marketing_app.api import auth, health, management
 from marketing_app.api.deps import RateLimited
 from marketing_app.domain.errors import DomainError, LoginThrottled
 
@@ -51,5 +51,6 @@ def create_api() -> FastAPI:
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
     api.include_router(health.router)
+    api.include_router(auth.router)
     api.include_router(management.router)
     return api

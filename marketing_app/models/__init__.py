@@ -5,7 +5,14 @@ from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredent
 from marketing_app.models.customers import Contact, Event, Order
 from marketing_app.models.jobs import JobRun, JobStatus
 from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
-from marketing_app.models.users import AuthSession, LoginAttempt, Membership, Role, User
+from marketing_app.models.users import (
+    AuthSession,
+    LoginAttempt,
+    LoginTicket,
+    Membership,
+    Role,
+    User,
+)
 
 __all__ = [
     "ApiKey",
@@ -18,6 +25,7 @@ __all__ = [
     "JobStatus",
     "Location",
     "LoginAttempt",
+    "LoginTicket",
     "MarketingProvider",
     "Membership",
     "Order",

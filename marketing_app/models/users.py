@@ -55,6 +55,20 @@ class AuthSession(SQLModel, table=True):
     expires_at: datetime = Field(index=True)
 
 
+class LoginTicket(SQLModel, table=True):
+    """A one-use, short-lived proof of a checked password, exchanged for the session cookie.
+
+    The UI checks the password over its websocket, which cannot set an HttpOnly cookie; the
+    browser then opens /api/auth/complete with the ticket and gets the cookie from HTTP.
+    """
+
+    __tablename__ = "login_tickets"
+
+    ticket_hash: str = Field(primary_key=True, max_length=64)
+    user_id: uuid.UUID = Field(foreign_key="users.id", index=True, ondelete="CASCADE")
+    expires_at: datetime
+
+
 class LoginAttempt(SQLModel, table=True):
     """Failed and successful logins, counted per email to throttle guessing."""
 

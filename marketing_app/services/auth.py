@@ -9,7 +9,7 @@ from sqlmodel import Session, select
 
 from marketing_app.domain.accounts import CurrentUser, TenantChoice
 from marketing_app.domain.errors import InvalidCredentials, LoginThrottled
-from marketing_app.models import AuthSession, LoginAttempt, Membership, Tenant, User
+from marketing_app.models import AuthSession, LoginAttempt, LoginTicket, Membership, Tenant, User
 from marketing_app.models.base import utcnow
 from marketing_app.services.crypto import (
     hash_password,
@@ -21,6 +21,7 @@ from marketing_app.services.crypto import (
 from marketing_app.settings import get_settings
 
 INVALID_LOGIN_MESSAGE = "Invalid email or password."
+LOGIN_TICKET_TTL_SECONDS = 60  # the browser redeems it right away, in one redirect
 
 
 def normalize_email(email: str) -> str:
@@ -60,7 +61,7 @@ def _check_throttle(session: Session, email: str) -> None:
 
 
 def login(*, session: Session, email: str, password: str) -> str:
-    """Check the credentials and open a session; returns the session token.
+    """Check the credentials; returns a one-use login ticket to exchange for a session.
 
     Raises LoginThrottled after repeated failures for the email, InvalidCredentials
     otherwise (the same message for unknown user and wrong password).
@@ -75,12 +76,35 @@ def login(*, session: Session, email: str, password: str) -> str:
         raise InvalidCredentials(INVALID_LOGIN_MESSAGE)
     if password_needs_rehash(user.password_hash):
         user.password_hash = hash_password(password)
-    user.last_login_at = utcnow()
     session.add(LoginAttempt(email=email, succeeded=True))
+    ticket = new_token()
+    expires_at = utcnow() + timedelta(seconds=LOGIN_TICKET_TTL_SECONDS)
+    session.add(
+        LoginTicket(ticket_hash=token_digest(ticket), user_id=user.id, expires_at=expires_at)
+    )
+    session.commit()
+    return ticket
+
+
+def redeem_login_ticket(*, session: Session, ticket: str) -> str | None:
+    """Exchange a fresh ticket for a session token, once; None if unknown, used or expired."""
+    row = session.get(LoginTicket, token_digest(ticket)) if ticket else None
+    if row is None:
+        return None
+    user_id, expires_at = row.user_id, row.expires_at
+    deleted = session.exec(delete(LoginTicket).where(LoginTicket.ticket_hash == row.ticket_hash))
+    if deleted.rowcount != 1 or expires_at <= utcnow():
+        session.commit()
+        return None
+    user = session.get(User, user_id)
+    if user is None or not user.is_active:
+        session.commit()
+        return None
+    user.last_login_at = utcnow()
     token = new_token()
     ttl = timedelta(hours=get_settings().session_ttl_hours)
     session.add(
-        AuthSession(token_hash=token_digest(token), user_id=user.id, expires_at=utcnow() + ttl)
+        AuthSession(token_hash=token_digest(token), user_id=user_id, expires_at=utcnow() + ttl)
     )
     session.commit()
     return token
@@ -107,6 +131,7 @@ def purge_expired_sessions(*, session: Session) -> int:
     result = session.exec(delete(AuthSession).where(AuthSession.expires_at <= utcnow()))
     cutoff = utcnow() - timedelta(days=30)
     session.exec(delete(LoginAttempt).where(LoginAttempt.attempted_at < cutoff))
+    session.exec(delete(LoginTicket).where(LoginTicket.expires_at <= utcnow()))
     session.commit()
     return result.rowcount or 0
 

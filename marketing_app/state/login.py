@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 import reflex as rx
@@ -15,7 +16,6 @@ from marketing_app.state.session import SessionState
 
 class LoginState(SessionState):
     login_error: str = ""
-    submitting: bool = False
 
     @rx.event
     def submit(self, form_data: dict[str, Any]):
@@ -26,20 +26,20 @@ class LoginState(SessionState):
             return
         try:
             with session_scope() as session:
-                token = auth.login(session=session, email=email, password=password)
+                ticket = auth.login(session=session, email=email, password=password)
         except (InvalidCredentials, LoginThrottled) as exc:
             self.login_error = exc.message
             return
         self.login_error = ""
-        self.session_token = token
         next_path = self.router.url.query_parameters.get("next", "")
-        # Only same-site paths: an open redirect would let phishing links reuse our login.
-        if not next_path.startswith("/") or next_path.startswith("//") or next_path == routes.LOGIN:
-            next_path = routes.HOME
-        return rx.redirect(next_path)
+        # A full page load, so the HTTP response can set the HttpOnly session cookie.
+        url = routes.login_complete_url(ticket, next_path)
+        return rx.call_script(f"window.location.assign({json.dumps(url)})")
 
     @rx.event
     def redirect_if_signed_in(self):
         self.login_error = ""
+        if self.router.url.query_parameters.get("expired"):
+            self.login_error = "That sign-in link expired; sign in again."
         if self._current_user() is not None:
             return rx.redirect(routes.HOME)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
 import reflex as rx
@@ -12,9 +14,6 @@ from marketing_app.domain.accounts import CurrentUser, TenantChoice
 from marketing_app.domain.errors import DomainError, NotFound
 from marketing_app.models import Role
 from marketing_app.services import access, auth
-from marketing_app.settings import get_settings
-
-SESSION_COOKIE = "mk_session"
 
 
 def load_current_user(token: str) -> CurrentUser | None:
@@ -26,9 +25,6 @@ def load_current_user(token: str) -> CurrentUser | None:
 class SessionState(rx.State):
     """Base of every signed-in page state."""
 
-    session_token: str = rx.Cookie(
-        "", name=SESSION_COOKIE, max_age=get_settings().session_ttl_hours * 3600, same_site="lax"
-    )
     user_email: str = ""
     user_name: str = ""
     is_platform_admin: bool = False
@@ -53,6 +49,21 @@ class SessionState(rx.State):
     @rx.var
     def is_owner(self) -> bool:
         return self.tenant_role == Role.OWNER
+
+    @property
+    def session_token(self) -> str:
+        """The HttpOnly session cookie, as sent when this tab's websocket connected.
+
+        Backend only: Reflex never sends request cookies to the browser. Login and logout
+        are full page loads, so the websocket reconnects with the new cookie.
+        """
+        cookies = SimpleCookie()
+        try:
+            cookies.load(self.router.headers.cookie or "")
+        except CookieError:
+            return ""
+        morsel = cookies.get(routes.SESSION_COOKIE)
+        return morsel.value if morsel else ""
 
     def _current_user(self) -> CurrentUser | None:
         user = load_current_user(self.session_token)
@@ -129,8 +140,6 @@ class SessionState(rx.State):
 
     @rx.event
     def logout(self):
-        with session_scope() as session:
-            auth.logout(session=session, token=self.session_token)
-        self.session_token = ""
+        """A full page load of the logout route: only HTTP can clear an HttpOnly cookie."""
         self.user_email = ""
-        return rx.redirect(routes.LOGIN)
+        return rx.call_script(f"window.location.assign({json.dumps(routes.LOGOUT)})")

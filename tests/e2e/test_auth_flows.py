@@ -26,6 +26,12 @@ def test_marketer_logs_in_and_sees_their_tenants_dashboard(page):
     expect(cards).to_contain_text("150")  # 3,000 customers at scale 0.05
     expect(page.locator("#revenue-chart .main-svg").first).to_be_visible()
     screenshot(page, "dashboard")
+    # The session cookie is HttpOnly: page scripts cannot read it.
+    cookie = next(c for c in page.context.cookies() if c["name"] == "mk_session")
+    assert cookie["httpOnly"] and cookie["sameSite"] == "Lax"
+    assert "mk_session" not in page.evaluate("document.cookie")
+    page.reload()
+    expect(page.locator("#tenant-badge")).to_have_text("Carolina Leaf Dispensary · marketer")
 
 
 def test_wrong_password_shows_an_error_and_stays_on_login(page):

@@ -76,3 +76,9 @@ def not_found_panel() -> rx.Component:
         padding_top="15vh",
         width="100%",
     )
+
+
+def danger_button(label: str, on_click, disabled: Var | bool = False) -> rx.Component:
+    return rx.button(
+        label, size="1", variant="soft", color_scheme="red", disabled=disabled, on_click=on_click
+    )

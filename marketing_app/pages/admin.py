@@ -5,6 +5,7 @@ from __future__ import annotations
 import reflex as rx
 
 from marketing_app import routes
+from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import empty_state, field_error, labeled, pager
 from marketing_app.pages.layout import shell
 from marketing_app.state.admin import AdminState as A
@@ -52,43 +53,40 @@ def _tenant_form() -> rx.Component:
     )
 
 
+def _tenant_picker() -> rx.Component:
+    # A native select: Radix's select cannot offer an empty "(none)" value.
+    return rx.el.select(
+        rx.el.option("(none)", value=""),
+        rx.foreach(A.all_tenants, lambda t: rx.el.option(t["name"], value=t["slug"])),
+        name="tenant",
+        id="user-tenant",
+        style={"width": "100%", "padding": "6px"},
+    )
+
+
 def _user_form() -> rx.Component:
+    errors = A.user_errors
+    roles = rx.select(
+        ["owner", "marketer", "viewer"], name="role", default_value="marketer", width="100%"
+    )
     return rx.form(
         rx.vstack(
             rx.heading("New user", size="4"),
             labeled(
                 "Email",
                 rx.input(name="email", id="user-email", width="100%"),
-                A.user_errors.get("email", ""),
+                errors.get("email", ""),
             ),
             labeled("Full name", rx.input(name="full_name", id="user-name", width="100%")),
             labeled(
                 "Password (10+ characters)",
                 rx.input(name="password", type="password", id="user-password", width="100%"),
-                A.user_errors.get("password", ""),
+                errors.get("password", ""),
             ),
-            labeled(
-                "Tenant",
-                rx.el.select(
-                    rx.el.option("(none)", value=""),
-                    rx.foreach(A.all_tenants, lambda t: rx.el.option(t["name"], value=t["slug"])),
-                    name="tenant",
-                    id="user-tenant",
-                    style={"width": "100%", "padding": "6px"},
-                ),
-            ),
-            labeled(
-                "Role",
-                rx.select(
-                    ["owner", "marketer", "viewer"],
-                    name="role",
-                    default_value="marketer",
-                    width="100%",
-                ),
-                A.user_errors.get("role", ""),
-            ),
+            labeled("Tenant", _tenant_picker()),
+            labeled("Role", roles, errors.get("role", "")),
             rx.checkbox("Platform admin", name="is_platform_admin"),
-            field_error(A.user_errors.get("form", "")),
+            field_error(errors.get("form", "")),
             rx.button("Create user", type="submit", id="create-user"),
             spacing="2",
             width="100%",
@@ -98,43 +96,33 @@ def _user_form() -> rx.Component:
     )
 
 
+def _search(placeholder: str, value, on_change) -> rx.Component:
+    return rx.input(
+        placeholder=placeholder, value=value, on_change=on_change.debounce(300), width="100%"
+    )
+
+
+def _tenant_cells(tenant) -> list:
+    settings_link = rx.link("Settings", href="/t/" + tenant["slug"] + "/settings")
+    return [
+        tenant["name"],
+        rx.code(tenant["slug"]),
+        tenant["provider"],
+        tenant["time_zone"],
+        settings_link,
+    ]
+
+
 def _tenants_table() -> rx.Component:
+    empty = empty_state("building", "No tenants match", "Clear the search or create a tenant.")
     return rx.vstack(
-        rx.input(
-            placeholder="Search tenants",
-            value=A.tenant_search,
-            on_change=A.search_tenants.debounce(300),
-            width="100%",
-        ),
-        rx.cond(
-            A.tenant_rows.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[
-                            rx.table.column_header_cell(h)
-                            for h in ["Tenant", "Slug", "Provider", "Time zone", ""]
-                        ]
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        A.tenant_rows,
-                        lambda t: rx.table.row(
-                            rx.table.cell(t["name"]),
-                            rx.table.cell(rx.code(t["slug"])),
-                            rx.table.cell(t["provider"]),
-                            rx.table.cell(t["time_zone"]),
-                            rx.table.cell(
-                                rx.link("Settings", href="/t/" + t["slug"] + "/settings")
-                            ),
-                        ),
-                    )
-                ),
-                width="100%",
-                id="tenants-table",
-            ),
-            empty_state("building", "No tenants match", "Clear the search or create a tenant."),
+        _search("Search tenants", A.tenant_search, A.search_tenants),
+        simple_table(
+            ["Tenant", "Slug", "Provider", "Time zone", ""],
+            A.tenant_rows,
+            _tenant_cells,
+            empty=empty,
+            table_id="tenants-table",
         ),
         pager(
             A.tenant_page, A.tenant_pages, A.tenant_total, A.tenant_page_by(-1), A.tenant_page_by(1)
@@ -144,35 +132,15 @@ def _tenants_table() -> rx.Component:
 
 
 def _users_table() -> rx.Component:
+    empty = empty_state("users", "No users match", "Clear the search or create a user.")
     return rx.vstack(
-        rx.input(
-            placeholder="Search users",
-            value=A.user_search,
-            on_change=A.search_users.debounce(300),
-            width="100%",
-        ),
-        rx.cond(
-            A.user_rows.length() > 0,
-            rx.table.root(
-                rx.table.header(
-                    rx.table.row(
-                        *[rx.table.column_header_cell(h) for h in ["Email", "Name", "Admin"]]
-                    )
-                ),
-                rx.table.body(
-                    rx.foreach(
-                        A.user_rows,
-                        lambda u: rx.table.row(
-                            rx.table.cell(u["email"]),
-                            rx.table.cell(u["name"]),
-                            rx.table.cell(u["admin"]),
-                        ),
-                    )
-                ),
-                width="100%",
-                id="users-table",
-            ),
-            empty_state("users", "No users match", "Clear the search or create a user."),
+        _search("Search users", A.user_search, A.search_users),
+        simple_table(
+            ["Email", "Name", "Admin"],
+            A.user_rows,
+            lambda u: [u["email"], u["name"], u["admin"]],
+            empty=empty,
+            table_id="users-table",
         ),
         pager(A.user_page, A.user_pages, A.user_total, A.user_page_by(-1), A.user_page_by(1)),
         width="100%",

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from marketing_app.domain.accounts import CurrentUser, TenantChoice
 from marketing_app.domain.errors import NotFound, PermissionDenied
 from marketing_app.models import Role
@@ -39,3 +41,11 @@ def can(user: CurrentUser, slug: str, minimum: Role) -> bool:
 def require_platform_admin(user: CurrentUser) -> None:
     if not user.is_platform_admin:
         raise NotFound("Page not found.")
+
+
+def parse_id(value: str) -> uuid.UUID:
+    """An id from a URL or an event; anything malformed is simply not found."""
+    try:
+        return uuid.UUID(str(value))
+    except ValueError as exc:
+        raise NotFound("Not found.") from exc

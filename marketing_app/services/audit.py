@@ -7,6 +7,7 @@ from typing import Any
 
 from sqlmodel import Session, col, select
 
+from marketing_app.domain.accounts import CurrentUser
 from marketing_app.models import AuditEntry
 
 
@@ -32,6 +33,28 @@ def record_audit(
     )
     session.add(entry)
     return entry
+
+
+def record_user_action(
+    *,
+    session: Session,
+    tenant_id: uuid.UUID | None,
+    user: CurrentUser,
+    action: str,
+    target_type: str = "",
+    target: object = "",
+) -> AuditEntry:
+    """Audit a change made by a signed-in user; `target` is an id, a name or a row with an id."""
+    target_id = str(getattr(target, "id", target) or "")[:64]
+    return record_audit(
+        session=session,
+        tenant_id=tenant_id,
+        actor_user_id=user.id,
+        actor_label=user.email,
+        action=action,
+        target_type=target_type,
+        target_id=target_id,
+    )
 
 
 def list_audit(

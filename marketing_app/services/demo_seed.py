@@ -83,18 +83,10 @@ def database_is_empty(*, session: Session) -> bool:
     return session.exec(select(func.count()).select_from(User)).one() == 0
 
 
-def seed_demo(
-    *,
-    session: Session,
-    scale: float = 1.0,
-    seed: int = 0,
-    reference_date: date | None = None,
-    progress: ProgressCallback = _noop_progress,
-) -> dict[str, int]:
-    """Create the demo tenants, users, keys and data; returns customer counts by slug."""
+def _create_tenants_and_users(session: Session) -> dict[str, Tenant]:
     tenants: dict[str, Tenant] = {}
     for spec in DEMO_TENANTS:
-        tenants[spec.slug] = create_tenant(
+        tenant = create_tenant(
             session=session,
             name=spec.name,
             slug=spec.slug,
@@ -102,11 +94,10 @@ def seed_demo(
             postal_address=spec.postal_address,
             marketing_provider=spec.provider,
         )
-        create_api_key(
-            session=session, tenant_id=tenants[spec.slug].id, kind="publishable", name="Website"
-        )
+        create_api_key(session=session, tenant_id=tenant.id, kind="publishable", name="Website")
+        tenants[spec.slug] = tenant
     for email, full_name, is_admin, roles in DEMO_USERS:
-        user: User = create_user(
+        user = create_user(
             session=session,
             email=email,
             password=DEMO_PASSWORD,
@@ -116,6 +107,19 @@ def seed_demo(
         for slug, role in roles.items():
             set_membership(session=session, tenant_id=tenants[slug].id, user_id=user.id, role=role)
     session.commit()
+    return tenants
+
+
+def seed_demo(
+    *,
+    session: Session,
+    scale: float = 1.0,
+    seed: int = 0,
+    reference_date: date | None = None,
+    progress: ProgressCallback = _noop_progress,
+) -> dict[str, int]:
+    """Create the demo tenants, users, keys and data; returns customer counts by slug."""
+    tenants = _create_tenants_and_users(session)
     counts = {}
     for spec in DEMO_TENANTS:
         summary = generate_business_data(

@@ -2,16 +2,13 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import reflex as rx
 
 from marketing_app.db import session_scope
-from marketing_app.domain.errors import DomainError
 from marketing_app.models import Role
-from marketing_app.services import users
-from marketing_app.services.audit import record_audit
+from marketing_app.services import access, users
 from marketing_app.state.admin import clear_inputs
 from marketing_app.state.session import SessionState
 
@@ -37,22 +34,10 @@ class MembersState(SessionState):
         ]
 
     def _change(self, action: str, change) -> Any:
-        try:
-            actor, tenant = self._authorize(Role.OWNER)
-            with session_scope() as session:
-                target = change(session, tenant.id)
-                record_audit(
-                    session=session,
-                    tenant_id=tenant.id,
-                    actor_user_id=actor.id,
-                    actor_label=actor.email,
-                    action=action,
-                    target_type="user",
-                    target_id=str(target),
-                )
-        except DomainError as exc:
-            self.member_error = exc.message
-            return rx.toast.error(exc.message)
+        result, error = self._change_as(Role.OWNER, action, "user", change)
+        if error:
+            self.member_error = error.message
+            return rx.toast.error(error.message)
         self.member_error = ""
         self._reload()
         return rx.toast.success("Members updated.")
@@ -61,7 +46,7 @@ class MembersState(SessionState):
     def add_member(self, form: dict[str, Any]):
         """Add an existing user by email, or create one when a password is given."""
 
-        def change(session, tenant_id):
+        def change(session, tenant):
             email, password = str(form.get("email", "")), str(form.get("password", ""))
             if password:
                 user = users.create_user(
@@ -74,7 +59,7 @@ class MembersState(SessionState):
                 user = users.get_user_by_email(session=session, email=email)
             users.set_membership(
                 session=session,
-                tenant_id=tenant_id,
+                tenant_id=tenant.id,
                 user_id=user.id,
                 role=str(form.get("role", "")),
             )
@@ -89,9 +74,9 @@ class MembersState(SessionState):
     def set_role(self, user_id: str, role: str):
         return self._change(
             "member.role",
-            lambda s, tid: (
+            lambda s, tenant: (
                 users.set_membership(
-                    session=s, tenant_id=tid, user_id=uuid.UUID(user_id), role=role
+                    session=s, tenant_id=tenant.id, user_id=access.parse_id(user_id), role=role
                 ).user_id
             ),
         )
@@ -100,8 +85,10 @@ class MembersState(SessionState):
     def remove(self, user_id: str):
         return self._change(
             "member.remove",
-            lambda s, tid: (
-                users.remove_membership(session=s, tenant_id=tid, user_id=uuid.UUID(user_id))
+            lambda s, tenant: (
+                users.remove_membership(
+                    session=s, tenant_id=tenant.id, user_id=access.parse_id(user_id)
+                )
                 or user_id
             ),
         )

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from http.cookies import CookieError, SimpleCookie
 from typing import Any
 
@@ -14,6 +15,7 @@ from marketing_app.domain.accounts import CurrentUser, TenantChoice
 from marketing_app.domain.errors import DomainError, NotFound
 from marketing_app.models import Role
 from marketing_app.services import access, auth
+from marketing_app.services.audit import record_user_action
 
 
 def load_current_user(token: str) -> CurrentUser | None:
@@ -84,6 +86,25 @@ class SessionState(rx.State):
         if user is None:
             raise NotFound("Your session has expired; sign in again.")
         return user, access.require_role(user, self.current_slug, minimum)
+
+    def _change_as(self, minimum: Role, action: str, target_type: str, change: Callable):
+        """Run `change(session, tenant)` with at least `minimum` role, audited in the same
+        transaction. Returns (result, None), or (None, error) for an expected failure."""
+        try:
+            user, tenant = self._authorize(minimum)
+            with session_scope() as session:
+                result = change(session, tenant)
+                record_user_action(
+                    session=session,
+                    tenant_id=tenant.id,
+                    user=user,
+                    action=action,
+                    target_type=target_type,
+                    target=result,
+                )
+        except DomainError as exc:
+            return None, exc
+        return result, None
 
     def _authorize_admin(self) -> CurrentUser:
         user = load_current_user(self.session_token)

@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-import uuid
 from typing import Any
 
 import reflex as rx
 
 from marketing_app.db import session_scope
-from marketing_app.domain.errors import DomainError
 from marketing_app.models import Role
-from marketing_app.services import api_keys, credentials, tenants
-from marketing_app.services.audit import list_audit, record_audit
+from marketing_app.services import access, api_keys, credentials, tenants
+from marketing_app.services.audit import list_audit
 from marketing_app.state.session import SessionState
 
 
@@ -35,6 +33,12 @@ class TenantSettingsState(SessionState):
             return
         self.new_key_plaintext, self.field_errors = "", {}
         self._reload()
+
+    @rx.event
+    def refresh(self, _tab: str = ""):
+        """Re-read on every tab switch: other tabs' actions add audit entries and keys."""
+        if self.tenant_role and not self.page_error:
+            self._reload()
 
     def _reload(self) -> None:
         with session_scope() as session:
@@ -78,23 +82,11 @@ class TenantSettingsState(SessionState):
             ]
 
     def _owner_change(self, action: str, change) -> Any:
-        """Run `change(session, tenant_id)` as an owner, audit it, reload; errors become toasts."""
-        try:
-            user, tenant = self._authorize(Role.OWNER)
-            with session_scope() as session:
-                target = change(session, tenant.id)
-                record_audit(
-                    session=session,
-                    tenant_id=tenant.id,
-                    actor_user_id=user.id,
-                    actor_label=user.email,
-                    action=action,
-                    target_id=str(target or "")[:64],
-                )
-        except DomainError as exc:
-            if exc.field:
-                self.field_errors = {exc.field: exc.message}
-            return rx.toast.error(exc.message)
+        """Run `change(session, tenant)` as an owner, audited; errors go next to the field."""
+        _, error = self._change_as(Role.OWNER, action, "", change)
+        if error:
+            self.field_errors = {error.field: error.message} if error.field else {}
+            return rx.toast.error(error.message)
         self.field_errors = {}
         self._reload()
         return rx.toast.success("Saved.")
@@ -103,10 +95,10 @@ class TenantSettingsState(SessionState):
     def save_profile(self, form: dict[str, Any]):
         return self._owner_change(
             "tenant.update",
-            lambda s, tid: (
+            lambda s, tenant: (
                 tenants.update_tenant(
                     session=s,
-                    tenant_id=tid,
+                    tenant_id=tenant.id,
                     name=str(form.get("name", "")),
                     time_zone=str(form.get("time_zone", "")),
                     postal_address=str(form.get("postal_address", "")),
@@ -119,10 +111,10 @@ class TenantSettingsState(SessionState):
     def create_key(self, form: dict[str, Any]):
         issued: list[str] = []
 
-        def change(session, tenant_id):
+        def change(session, tenant):
             key = api_keys.create_api_key(
                 session=session,
-                tenant_id=tenant_id,
+                tenant_id=tenant.id,
                 kind=str(form.get("kind", "")),
                 name=str(form.get("name", "")),
             )
@@ -138,8 +130,10 @@ class TenantSettingsState(SessionState):
     def revoke_key(self, key_id: str):
         return self._owner_change(
             "api_key.revoke",
-            lambda s, tid: (
-                api_keys.revoke_api_key(session=s, tenant_id=tid, key_id=uuid.UUID(key_id)).id
+            lambda s, tenant: (
+                api_keys.revoke_api_key(
+                    session=s, tenant_id=tenant.id, key_id=access.parse_id(key_id)
+                ).id
             ),
         )
 
@@ -152,9 +146,12 @@ class TenantSettingsState(SessionState):
         provider = str(form.get("provider", ""))
         result = self._owner_change(
             "credential.set",
-            lambda s, tid: (
+            lambda s, tenant: (
                 credentials.set_credential(
-                    session=s, tenant_id=tid, provider=provider, secret=str(form.get("secret", ""))
+                    session=s,
+                    tenant_id=tenant.id,
+                    provider=provider,
+                    secret=str(form.get("secret", "")),
                 ).provider
             ),
         )
@@ -166,8 +163,8 @@ class TenantSettingsState(SessionState):
     def delete_credential(self, provider: str):
         return self._owner_change(
             "credential.delete",
-            lambda s, tid: (
-                credentials.delete_credential(session=s, tenant_id=tid, provider=provider)
+            lambda s, tenant: (
+                credentials.delete_credential(session=s, tenant_id=tenant.id, provider=provider)
                 or provider
             ),
         )

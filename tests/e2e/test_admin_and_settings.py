@@ -78,6 +78,9 @@ def test_owner_generates_sample_data_and_watches_the_progress_bar(page):
     expect(progress).to_contain_text("succeeded", timeout=90_000)
     expect(progress).to_contain_text("Added 300 customers")
     screenshot(page, "jobs")
+    page.click("#tab-audit")
+    expect(page.locator("#audit-table")).to_contain_text("job.start")
+    expect(page.locator("#audit-table")).to_contain_text("owner@barber.example.com")
 
 
 def test_viewer_cannot_change_settings(page):

@@ -101,3 +101,35 @@ def test_user_in_two_tenants_switches_between_them(page):
     page.get_by_role("option", name="Sharp & Co Barbershop").click()
     expect(page).to_have_url(re.compile(r"/t/sharp-co/dashboard"))
     expect(page.locator("#tenant-badge")).to_have_text("Sharp & Co Barbershop · marketer")
+
+
+def test_repeated_wrong_passwords_lock_the_account_for_a_while(page):
+    from marketing_app.db import session_scope
+    from tests.factories import PASSWORD, make_user
+
+    with session_scope() as session:
+        email = make_user(session).email  # its own account: the lock lasts 15 minutes
+    for _ in range(5):
+        login(page, email, "wrong-password-again")
+        expect(page.locator("#login-error")).to_have_text("Invalid email or password.")
+    login(page, email, PASSWORD)
+    expect(page.locator("#login-error")).to_contain_text("Too many failed attempts")
+    expect(page).to_have_url(re.compile(r"/login"))
+
+
+def test_expired_session_sends_the_user_back_to_login(page):
+    from sqlalchemy import update
+
+    from marketing_app.db import session_scope
+    from marketing_app.models import AuthSession
+    from marketing_app.models.base import utcnow
+
+    login_and_wait(page, "owner@barber.example.com")
+    with session_scope() as session:  # every session ends now, as if 12 hours had passed
+        session.exec(update(AuthSession).values(expires_at=utcnow()))
+    page.goto("/t/sharp-co/settings")
+    expect(page).to_have_url(re.compile(r"/login\?next=/t/sharp-co/settings"))
+    page.fill("#email", "owner@barber.example.com")
+    page.fill("#password", "demo-password")
+    page.click("#sign-in")
+    expect(page).to_have_url(re.compile(r"/t/sharp-co/settings"))

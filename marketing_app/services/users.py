@@ -65,6 +65,32 @@ def create_user(
     return user
 
 
+def create_user_in_tenant(
+    *,
+    session: Session,
+    email: str,
+    password: str,
+    full_name: str,
+    is_platform_admin: bool,
+    tenant_slug: str,
+    role: str,
+) -> User:
+    """A new user, and their role in a tenant when a slug is given (admin's "New user" form)."""
+    user = create_user(
+        session=session,
+        email=email,
+        password=password,
+        full_name=full_name,
+        is_platform_admin=is_platform_admin,
+    )
+    if tenant_slug:
+        tenant = session.exec(select(Tenant).where(Tenant.slug == tenant_slug)).first()
+        if tenant is None:
+            raise NotFound(f"No tenant '{tenant_slug}'.", field="tenant")
+        set_membership(session=session, tenant_id=tenant.id, user_id=user.id, role=role)
+    return user
+
+
 def get_user_by_email(*, session: Session, email: str) -> User:
     user = session.exec(select(User).where(User.email == normalize_email(email))).first()
     if user is None:

@@ -8,8 +8,9 @@ import reflex as rx
 
 from marketing_app.db import session_scope
 from marketing_app.domain.errors import DomainError
+from marketing_app.models import Tenant
 from marketing_app.services import tenants, users
-from marketing_app.services.audit import record_audit
+from marketing_app.services.audit import record_user_action
 from marketing_app.state.session import SessionState
 
 PAGE_SIZE = 20
@@ -108,71 +109,64 @@ class AdminState(SessionState):
         self.user_page = min(max(1, self.user_page + step), self.user_pages)
         self._reload()
 
-    @rx.event
-    def create_tenant(self, form: dict[str, Any]):
+    def _admin_change(self, action: str, target_type: str, change):
+        """Run `change(session)` as a platform admin, audited; (result, None) or (None, error)."""
         try:
             admin = self._authorize_admin()
             with session_scope() as session:
-                tenant = tenants.create_tenant(
+                result = change(session)
+                # A new tenant's entry belongs to that tenant; a new user's to the platform.
+                record_user_action(
                     session=session,
-                    name=str(form.get("name", "")),
-                    slug=str(form.get("slug", "")),
-                    time_zone=str(form.get("time_zone", "")) or "America/New_York",
-                    postal_address=str(form.get("postal_address", "")),
-                    marketing_provider=str(form.get("marketing_provider", "")) or "builtin",
+                    tenant_id=result.id if isinstance(result, Tenant) else None,
+                    user=admin,
+                    action=action,
+                    target_type=target_type,
+                    target=getattr(result, "slug", None) or result.email,
                 )
-                record_audit(
-                    session=session,
-                    tenant_id=tenant.id,
-                    actor_user_id=admin.id,
-                    actor_label=admin.email,
-                    action="tenant.create",
-                    target_type="tenant",
-                    target_id=tenant.slug,
-                )
-                name = tenant.name
         except DomainError as exc:
-            self.tenant_errors = {exc.field or "form": exc.message}
-            return rx.toast.error(exc.message)
-        self.tenant_errors = {}
+            return None, exc
         self._reload()
+        return result, None
+
+    @rx.event
+    def create_tenant(self, form: dict[str, Any]):
+        tenant, error = self._admin_change(
+            "tenant.create",
+            "tenant",
+            lambda session: tenants.create_tenant(
+                session=session,
+                name=str(form.get("name", "")),
+                slug=str(form.get("slug", "")),
+                time_zone=str(form.get("time_zone", "")) or "America/New_York",
+                postal_address=str(form.get("postal_address", "")),
+                marketing_provider=str(form.get("marketing_provider", "")) or "builtin",
+            ),
+        )
+        if error:
+            self.tenant_errors = {error.field or "form": error.message}
+            return rx.toast.error(error.message)
+        self.tenant_errors = {}
         # Cleared only on success: a refused form keeps what the admin typed.
-        return [rx.toast.success(f"Tenant {name} created."), *clear_inputs(TENANT_FORM_IDS)]
+        return [rx.toast.success(f"Tenant {tenant.name} created."), *clear_inputs(TENANT_FORM_IDS)]
 
     @rx.event
     def create_user(self, form: dict[str, Any]):
-        slug = str(form.get("tenant", ""))
-        try:
-            admin = self._authorize_admin()
-            with session_scope() as session:
-                user = users.create_user(
-                    session=session,
-                    email=str(form.get("email", "")),
-                    password=str(form.get("password", "")),
-                    full_name=str(form.get("full_name", "")),
-                    is_platform_admin=form.get("is_platform_admin") in ("on", True, "true"),
-                )
-                if slug:
-                    tenant = tenants.get_tenant_by_slug(session=session, slug=slug)
-                    users.set_membership(
-                        session=session,
-                        tenant_id=tenant.id,
-                        user_id=user.id,
-                        role=str(form.get("role", "")) or "marketer",
-                    )
-                record_audit(
-                    session=session,
-                    tenant_id=None,
-                    actor_user_id=admin.id,
-                    actor_label=admin.email,
-                    action="user.create",
-                    target_type="user",
-                    target_id=user.email,
-                )
-                email = user.email
-        except DomainError as exc:
-            self.user_errors = {exc.field or "form": exc.message}
-            return rx.toast.error(exc.message)
+        user, error = self._admin_change(
+            "user.create",
+            "user",
+            lambda session: users.create_user_in_tenant(
+                session=session,
+                email=str(form.get("email", "")),
+                password=str(form.get("password", "")),
+                full_name=str(form.get("full_name", "")),
+                is_platform_admin=form.get("is_platform_admin") in ("on", True, "true"),
+                tenant_slug=str(form.get("tenant", "")),
+                role=str(form.get("role", "")) or "marketer",
+            ),
+        )
+        if error:
+            self.user_errors = {error.field or "form": error.message}
+            return rx.toast.error(error.message)
         self.user_errors = {}
-        self._reload()
-        return [rx.toast.success(f"User {email} created."), *clear_inputs(USER_FORM_IDS)]
+        return [rx.toast.success(f"User {user.email} created."), *clear_inputs(USER_FORM_IDS)]

@@ -89,3 +89,29 @@ def test_search_tenants_pages_and_filters(session):
     marker = make_tenant(session, name="Zebra Search Marker").slug
     rows, total = tenants.search_tenants(session=session, search="zebra search")
     assert total == 1 and rows[0].slug == marker
+
+
+def test_create_user_in_tenant_adds_the_role_or_refuses_an_unknown_tenant(session, tenant):
+    user = users.create_user_in_tenant(
+        session=session,
+        email="new.person@example.com",
+        password="long-enough-password",
+        full_name="New Person",
+        is_platform_admin=False,
+        tenant_slug=tenant.slug,
+        role="viewer",
+    )
+    assert [
+        (m.user_id, m.role) for m in users.list_members(session=session, tenant_id=tenant.id)
+    ] == [(user.id, "viewer")]
+    with pytest.raises(NotFound) as missing:
+        users.create_user_in_tenant(
+            session=session,
+            email="other.person@example.com",
+            password="long-enough-password",
+            full_name="",
+            is_platform_admin=False,
+            tenant_slug="no-such-tenant",
+            role="viewer",
+        )
+    assert missing.value.field == "tenant"

@@ -98,6 +98,21 @@ def get_user_by_email(*, session: Session, email: str) -> User:
     return user
 
 
+def _refuse_losing_last_owner(
+    session: Session, membership: Membership, new_role: str | None
+) -> None:
+    """A tenant always keeps an owner: otherwise nobody could manage its keys or members."""
+    if membership.role != Role.OWNER or new_role == Role.OWNER:
+        return
+    owners = session.exec(
+        select(func.count()).where(
+            Membership.tenant_id == membership.tenant_id, Membership.role == Role.OWNER
+        )
+    ).one()
+    if owners <= 1:
+        raise Conflict("A tenant needs at least one owner; make someone else owner first.")
+
+
 def set_membership(
     *, session: Session, tenant_id: uuid.UUID, user_id: uuid.UUID, role: str
 ) -> Membership:
@@ -110,6 +125,7 @@ def set_membership(
     ).first()
     if membership is None:
         membership = Membership(tenant_id=tenant_id, user_id=user_id, role=checked_role)
+    _refuse_losing_last_owner(session, membership, checked_role)
     membership.role = checked_role
     session.add(membership)
     session.flush()
@@ -122,6 +138,7 @@ def remove_membership(*, session: Session, tenant_id: uuid.UUID, user_id: uuid.U
     ).first()
     if membership is None:
         raise NotFound("That user is not a member of this tenant.")
+    _refuse_losing_last_owner(session, membership, None)
     session.delete(membership)
     session.flush()
 

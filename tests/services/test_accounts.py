@@ -65,10 +65,10 @@ def test_user_validation(session):
 def test_membership_add_change_remove(session, tenant):
     user = make_user(session)
     users.set_membership(session=session, tenant_id=tenant.id, user_id=user.id, role="viewer")
-    users.set_membership(session=session, tenant_id=tenant.id, user_id=user.id, role="owner")
+    users.set_membership(session=session, tenant_id=tenant.id, user_id=user.id, role="marketer")
     assert [
         (m.email, m.role) for m in users.list_members(session=session, tenant_id=tenant.id)
-    ] == [(user.email, "owner")]
+    ] == [(user.email, "marketer")]
     with pytest.raises(InvalidInput):
         users.set_membership(session=session, tenant_id=tenant.id, user_id=user.id, role="god")
     users.remove_membership(session=session, tenant_id=tenant.id, user_id=user.id)
@@ -115,3 +115,14 @@ def test_create_user_in_tenant_adds_the_role_or_refuses_an_unknown_tenant(sessio
             role="viewer",
         )
     assert missing.value.field == "tenant"
+
+
+def test_the_last_owner_cannot_be_demoted_or_removed(session, tenant):
+    owner, second = make_user(session, tenant, role="owner"), make_user(session, tenant)
+    with pytest.raises(Conflict, match="at least one owner"):
+        users.set_membership(session=session, tenant_id=tenant.id, user_id=owner.id, role="viewer")
+    with pytest.raises(Conflict):
+        users.remove_membership(session=session, tenant_id=tenant.id, user_id=owner.id)
+    users.set_membership(session=session, tenant_id=tenant.id, user_id=second.id, role="owner")
+    users.remove_membership(session=session, tenant_id=tenant.id, user_id=owner.id)
+    assert [m.role for m in users.list_members(session=session, tenant_id=tenant.id)] == ["owner"]

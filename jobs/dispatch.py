@@ -23,3 +23,13 @@ def enqueue_job_run(job_id: uuid.UUID) -> bool:
             job_runs.release_job_run(session=session, job_id=job_id)
         return False
     return True
+
+
+def enqueue_event_processing(tenant_id: uuid.UUID) -> None:
+    """Ask a worker to process the tenant's new events; the tick retries if this fails."""
+    from jobs.tasks import process_tenant_events
+
+    try:
+        process_tenant_events.delay(str(tenant_id))
+    except Exception:  # broker unreachable: events are stored, the tick finds them
+        log.exception("could not enqueue event processing for tenant %s", tenant_id)

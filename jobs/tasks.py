@@ -6,7 +6,7 @@ import uuid
 
 from jobs.celery_app import app
 from marketing_app.db import session_scope
-from marketing_app.services import job_runs
+from marketing_app.services import event_processing, job_runs
 from marketing_app.services.job_execution import RetryableJobError, run_job
 
 
@@ -17,7 +17,18 @@ def tick() -> int:
         claimed = job_runs.claim_due_job_runs(session=session)
     for job in claimed:
         run_job_run.delay(str(job.id))
+    with session_scope() as session:
+        stale = event_processing.tenants_with_stale_events(session=session)
+    for tenant_id in stale:
+        process_tenant_events.delay(str(tenant_id))
     return len(claimed)
+
+
+@app.task(name="jobs.tasks.process_tenant_events", ignore_result=True)
+def process_tenant_events(tenant_id: str) -> int:
+    """Attach a tenant's new events to profiles, batch by batch, until none are left."""
+    with session_scope() as session:
+        return event_processing.process_all_pending(session=session, tenant_id=uuid.UUID(tenant_id))
 
 
 @app.task(

@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     login_window_minutes: int = 15
     beat_interval_seconds: float = 5.0
     api_rate_limit: str = "600/minute"  # per API key, `limits` notation
+    tracking_rate_limit: str = "2000/second"  # per publishable key, requests
     cors_origins: str = "*"
 
     @property

@@ -2,7 +2,7 @@
 
 from marketing_app.models.audit import AuditEntry
 from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredential
-from marketing_app.models.customers import Contact, Event, Order
+from marketing_app.models.customers import Contact, ContactIdentity, Event, Order
 from marketing_app.models.jobs import JobRun, JobStatus
 from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
 from marketing_app.models.users import (
@@ -20,6 +20,7 @@ __all__ = [
     "AuditEntry",
     "AuthSession",
     "Contact",
+    "ContactIdentity",
     "Event",
     "JobRun",
     "JobStatus",

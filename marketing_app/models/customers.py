@@ -20,10 +20,12 @@ class Contact(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "email", name="uq_contact_email"),
         UniqueConstraint("tenant_id", "phone", name="uq_contact_phone"),
+        UniqueConstraint("tenant_id", "user_id", name="uq_contact_user_id"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    user_id: str | None = Field(default=None, max_length=200)  # the tracking API's userId
     email: str | None = Field(default=None, max_length=320)
     phone: str | None = Field(default=None, max_length=20)  # E.164
     first_name: str = Field(default="", max_length=100)
@@ -40,6 +42,23 @@ class Contact(SQLModel, table=True):
     total_spent_cents: int = Field(default=0, sa_type=BigInteger)
     last_order_at: datetime | None = None
     last_seen_at: datetime | None = None
+    first_seen_at: datetime | None = None
+
+
+class ContactIdentity(SQLModel, table=True):
+    """One way to recognise a contact: userId, anonymousId, email, phone or an external id."""
+
+    __tablename__ = "contact_identities"
+    __table_args__ = (UniqueConstraint("tenant_id", "kind", "value", name="uq_identity_value"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    contact_id: int = Field(
+        foreign_key="contacts.id", index=True, ondelete="CASCADE", sa_type=BigId
+    )
+    kind: str = Field(max_length=20)  # user_id | anonymous_id | email | phone | shopify | ...
+    value: str = Field(max_length=320)
+    created_at: datetime = Field(default_factory=utcnow)
 
 
 class Order(SQLModel, table=True):
@@ -68,6 +87,7 @@ class Event(SQLModel, table=True):
     __table_args__ = (
         UniqueConstraint("tenant_id", "message_id", name="uq_event_message_id"),
         Index("ix_events_tenant_occurred", "tenant_id", "occurred_at"),
+        Index("ix_events_unprocessed", "tenant_id", "processed_at", "id"),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
@@ -77,7 +97,13 @@ class Event(SQLModel, table=True):
     )
     message_id: str = Field(max_length=100)
     type: str = Field(max_length=20)  # track | identify | page | screen | group | alias
+    user_id: str | None = Field(default=None, max_length=200)
+    anonymous_id: str | None = Field(default=None, max_length=200)
     name: str = Field(default="", max_length=200)
     properties: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    traits: dict[str, Any] | None = Field(default=None, sa_type=JSON)
+    context: dict[str, Any] | None = Field(default=None, sa_type=JSON)
     occurred_at: datetime
     received_at: datetime = Field(default_factory=utcnow)
+    # Null until identity resolution has attached the event to a profile.
+    processed_at: datetime | None = None

@@ -23,3 +23,16 @@ def insert_ignoring_duplicates(
     statement = module.insert(model).on_conflict_do_nothing()
     session.execute(statement, list(rows))
     return len(rows)
+
+
+def insert_returning_new_keys(
+    *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
+) -> set[Any]:
+    """Insert-or-ignore, returning the `key` values of the rows that were actually new."""
+    if not rows:
+        return set()
+    dialect = session.get_bind().dialect.name
+    module = postgresql if dialect == "postgresql" else sqlite
+    column = getattr(model, key)
+    statement = module.insert(model).on_conflict_do_nothing().returning(column)
+    return set(session.execute(statement, list(rows)).scalars())

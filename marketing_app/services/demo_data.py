@@ -16,7 +16,7 @@ from datetime import UTC, date, datetime, time, timedelta
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Contact, Event, Location, Order, StaffMember
+from marketing_app.models import Contact, ContactIdentity, Event, Location, Order, StaffMember
 from marketing_app.services.bulk import insert_ignoring_duplicates
 from marketing_app.services.demo_profiles import FIRST_NAMES, LAST_NAMES, PROFILES, BusinessProfile
 
@@ -134,6 +134,7 @@ def _orders_and_events(tenant_id, profile, contacts, rng, now):
                         "occurred_at": placed_at
                         - timedelta(minutes=5 * (len(profile.event_names) - step)),
                         "received_at": placed_at,
+                        "processed_at": placed_at,  # already attached to its profile
                     }
                 )
     return orders, events
@@ -157,6 +158,25 @@ def _refresh_contact_facts(session: Session, tenant_id: uuid.UUID) -> None:
             last_seen_at=per_contact[2],
         )
     )
+
+
+def _write_identities(session: Session, tenant_id: uuid.UUID, email_domain: str) -> None:
+    """Email and phone identities, so tracked events find the demo customers."""
+    rows = session.exec(
+        select(Contact.id, Contact.email, Contact.phone).where(
+            Contact.tenant_id == tenant_id, col(Contact.email).like(f"%@{email_domain}")
+        )
+    ).all()
+    identities = [
+        {"tenant_id": tenant_id, "contact_id": cid, "kind": kind, "value": value}
+        for cid, email, phone in rows
+        for kind, value in (("email", email), ("phone", phone))
+        if value
+    ]
+    for start in range(0, len(identities), CHUNK_SIZE):
+        insert_ignoring_duplicates(
+            session=session, model=ContactIdentity, rows=identities[start : start + CHUNK_SIZE]
+        )
 
 
 def _write_in_chunks(session, model, rows, progress, done, total, label) -> int:
@@ -195,6 +215,7 @@ def generate_business_data(
         .where(Contact.tenant_id == tenant_id, col(Contact.email).like(f"%@{email_domain}"))
         .order_by(Contact.id)
     ).all()
+    _write_identities(session, tenant_id, email_domain)
     orders, events = _orders_and_events(tenant_id, profile, contacts, rng, now)
     total = count + len(orders) + len(events)
     done = _write_in_chunks(session, Order, orders, progress, done, total, "orders")

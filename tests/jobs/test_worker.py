@@ -10,7 +10,7 @@ import tempfile
 import time
 
 import pytest
-from sqlmodel import Session
+from sqlmodel import Session, select
 
 from jobs.dispatch import enqueue_job_run
 from marketing_app.db import get_engine
@@ -113,3 +113,32 @@ def test_enqueued_job_runs_once_and_reports_progress(worker, session, tenant):
     finished = _wait_for_finish(job.id, worker)
     assert finished.status == JobStatus.SUCCEEDED, finished.error
     assert finished.attempts == 1 and finished.message.startswith("Added 40 customers")
+
+
+def test_worker_attaches_tracked_events_to_profiles(worker, session, tenant):
+    from jobs.dispatch import enqueue_event_processing
+    from marketing_app.services.ingestion import ingest_messages
+
+    ingest_messages(
+        session=session,
+        tenant_id=tenant.id,
+        messages=[
+            {
+                "type": "identify",
+                "userId": "w-1",
+                "traits": {"email": "w1@example.com"},
+                "messageId": "w1",
+            },
+        ],
+    )
+    session.commit()
+    enqueue_event_processing(tenant.id)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with Session(get_engine()) as fresh:
+            found = fresh.exec(select(Contact).where(Contact.tenant_id == tenant.id)).first()
+            if found is not None:
+                assert (found.user_id, found.email) == ("w-1", "w1@example.com")
+                return
+        time.sleep(0.5)
+    pytest.fail(f"event not processed in {WAIT_SECONDS}s:\n{_worker_log(worker)}")

@@ -1,0 +1,126 @@
+"""Segment-spec messages: checked one by one and turned into event rows.
+
+A message that breaks the spec is rejected with a reason; the rest of its batch still
+counts (Segment clients drop a whole batch on a 4xx, so a batch answers 200 and lists
+what it refused).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+MAX_EVENT_BYTES = 32 * 1024  # Segment's per-event limit
+MAX_BATCH_BYTES = 500 * 1024  # Segment's per-batch limit
+MAX_ID_LENGTH = 200
+MAX_MESSAGE_ID_LENGTH = 100
+MAX_NESTING = 32  # objects inside objects; deeper payloads are refused, not stored
+MESSAGE_TYPES = {"track", "identify", "page", "screen", "group", "alias"}
+# Timestamps further in the future than this are the sender's clock, not the event's.
+MAX_CLOCK_SKEW = timedelta(days=1)
+
+
+@dataclass(frozen=True)
+class Rejection:
+    index: int
+    message_id: str | None
+    reason: str
+
+
+def parse_timestamp(value: Any, received_at: datetime) -> datetime:
+    """ISO 8601 → aware UTC; a missing timestamp means 'now'. Raises ValueError."""
+    if value in (None, ""):
+        return received_at
+    if not isinstance(value, str):
+        raise ValueError("timestamp must be an ISO 8601 string")
+    parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+    parsed = parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+    parsed = parsed.astimezone(UTC)
+    return min(parsed, received_at + MAX_CLOCK_SKEW)
+
+
+def _optional_id(message: dict[str, Any], key: str, max_length: int = MAX_ID_LENGTH) -> str | None:
+    value = message.get(key)
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int):
+        raise ValueError(f"{key} must be a string")
+    text = str(value)
+    if len(text) > max_length:
+        raise ValueError(f"{key} is longer than {max_length} characters")
+    return text
+
+
+def _object(message: dict[str, Any], key: str) -> dict[str, Any] | None:
+    value = message.get(key)
+    if value is None:
+        return None
+    if not isinstance(value, dict):
+        raise ValueError(f"{key} must be an object")
+    return value
+
+
+def _event_name(message: dict[str, Any], kind: str) -> str:
+    if kind == "track":
+        name = message.get("event")
+        if not isinstance(name, str) or not name.strip():
+            raise ValueError("track needs an event name")
+        return name.strip()[:200]
+    if kind in ("page", "screen"):
+        name = message.get("name")
+        return name[:200] if isinstance(name, str) else ""
+    return ""
+
+
+def check_nesting(value: Any, limit: int = MAX_NESTING) -> None:
+    """Raise ValueError when containers nest deeper than `limit` (walks containers only)."""
+    level = [value]
+    for _depth in range(limit + 1):
+        level = [
+            child
+            for container in level
+            for child in (container.values() if isinstance(container, dict) else container)
+            if isinstance(child, dict | list)
+        ]
+        if not level:
+            return
+    raise ValueError(f"nested deeper than {limit} levels")
+
+
+def event_row(
+    message: Any, *, tenant_id: uuid.UUID, received_at: datetime, default_type: str | None = None
+) -> dict[str, Any]:
+    """The events-table row for one message. Raises ValueError with the reason to report."""
+    if not isinstance(message, dict):
+        raise ValueError("each message must be an object")
+    check_nesting(message)
+    kind = message.get("type") or default_type
+    if kind not in MESSAGE_TYPES:
+        raise ValueError(f"type must be one of {', '.join(sorted(MESSAGE_TYPES))}")
+    user_id = _optional_id(message, "userId")
+    anonymous_id = _optional_id(message, "anonymousId")
+    if user_id is None and anonymous_id is None:
+        raise ValueError("userId or anonymousId is required")
+    if kind == "alias" and _optional_id(message, "previousId") is None:
+        raise ValueError("alias needs previousId")
+    properties = _object(message, "properties") or {}
+    if kind == "alias":
+        properties = {"previousId": _optional_id(message, "previousId")}
+    if kind == "group":
+        properties = {"groupId": _optional_id(message, "groupId"), **properties}
+    return {
+        "tenant_id": tenant_id,
+        "message_id": _optional_id(message, "messageId", MAX_MESSAGE_ID_LENGTH)
+        or f"gen-{uuid.uuid4()}",
+        "type": kind,
+        "name": _event_name(message, kind),
+        "user_id": user_id,
+        "anonymous_id": anonymous_id,
+        "properties": properties,
+        "traits": _object(message, "traits"),
+        "context": _object(message, "context"),
+        "occurred_at": parse_timestamp(message.get("timestamp"), received_at),
+        "received_at": received_at,
+    }

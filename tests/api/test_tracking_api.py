@@ -1,0 +1,171 @@
+"""Tracking API: Segment-shaped batches, dedupe, limits, key separation, tenancy."""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+
+from sqlalchemy import func
+from sqlmodel import select
+
+from marketing_app.models import Event
+from marketing_app.settings import get_settings
+from tests.api.conftest import issue_key
+
+
+def basic(key: str) -> dict[str, str]:
+    return {"Authorization": "Basic " + base64.b64encode(f"{key}:".encode()).decode()}
+
+
+def stored(session, tenant) -> list[str]:
+    session.expire_all()
+    query = select(Event.message_id).where(Event.tenant_id == tenant.id).order_by(Event.message_id)
+    return list(session.exec(query))
+
+
+def track(message_id: str, **extra) -> dict:
+    return {
+        "type": "track",
+        "userId": "u-1",
+        "event": "Product Viewed",
+        "messageId": message_id,
+        "timestamp": "2026-11-01T10:00:00Z",
+        **extra,
+    }
+
+
+def test_batch_stores_good_events_lists_bad_ones_and_answers_200(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    batch = {
+        "batch": [
+            track("m1"),
+            {"type": "track", "event": "No identity", "messageId": "m2"},
+            track("m3", type="teleport"),
+            track("m4", timestamp="yesterday-ish"),
+            {
+                "type": "identify",
+                "anonymousId": "a-1",
+                "traits": {"email": "x@y.com"},
+                "messageId": "m5",
+            },
+        ]
+    }
+    response = client.post("/v1/batch", json=batch, headers=basic(key))
+    assert response.status_code == 200
+    body = response.json()
+    assert (body["accepted"], body["duplicates"]) == (2, 0)
+    assert [(r["index"], r["messageId"]) for r in body["rejected"]] == [
+        (1, "m2"),
+        (2, "m3"),
+        (3, "m4"),
+    ]
+    assert "userId or anonymousId is required" in body["rejected"][0]["reason"]
+    assert stored(session, tenant) == ["m1", "m5"]
+
+
+def test_resending_a_batch_stores_nothing_twice(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    batch = {"batch": [track("r1"), track("r2"), track("r1")], "writeKey": key}
+    first = client.post("/v1/batch", json=batch).json()
+    again = client.post("/v1/batch", json=batch).json()
+    assert (first["accepted"], first["duplicates"]) == (2, 1)
+    assert (again["accepted"], again["duplicates"]) == (0, 3)
+    assert stored(session, tenant) == ["r1", "r2"]
+
+
+def test_same_message_id_in_two_tenants_is_two_events(client, session, tenant, other_tenant):
+    for owner in (tenant, other_tenant):
+        key = issue_key(session, owner, "publishable")
+        client.post("/v1/track", json=track("shared"), headers={"Authorization": f"Bearer {key}"})
+    assert stored(session, tenant) == ["shared"] and stored(session, other_tenant) == ["shared"]
+
+
+def test_secret_or_missing_keys_are_refused_and_store_nothing(client, session, tenant):
+    secret = issue_key(session, tenant, "secret")
+    refused = client.post("/v1/track", json=track("s1"), headers=basic(secret))
+    assert (
+        refused.status_code == 401 and "secret key cannot be used here" in refused.json()["detail"]
+    )
+    assert client.post("/v1/track", json=track("s2")).status_code == 401
+    assert client.post("/v1/track", json=track("s3", writeKey="pk_forged")).status_code == 401
+    assert stored(session, tenant) == []
+
+
+def test_single_event_routes_set_the_type_and_refuse_bad_events_with_400(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    ok = client.post(
+        "/v1/identify",
+        json={"userId": "u-9", "traits": {"name": "Ann"}, "messageId": "i1"},
+        headers=basic(key),
+    )
+    assert ok.status_code == 200 and ok.json()["accepted"] == 1
+    bad = client.post("/v1/track", json={"userId": "u-9", "messageId": "t1"}, headers=basic(key))
+    assert bad.status_code == 400 and "event name" in bad.json()["detail"]
+    session.expire_all()
+    assert session.exec(select(Event.type).where(Event.tenant_id == tenant.id)).all() == [
+        "identify"
+    ]
+
+
+def test_size_limits(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    big = track("big", properties={"blob": "x" * 33_000})
+    assert client.post("/v1/track", json=big, headers=basic(key)).status_code == 413
+    in_batch = client.post("/v1/batch", json={"batch": [big, track("small")]}, headers=basic(key))
+    assert (
+        in_batch.status_code == 200
+        and "larger than 32 KB" in in_batch.json()["rejected"][0]["reason"]
+    )
+    huge = {"batch": [track(f"h{i}", properties={"blob": "y" * 30_000}) for i in range(20)]}
+    assert client.post("/v1/batch", json=huge, headers=basic(key)).status_code == 413
+    assert stored(session, tenant) == ["small"]
+
+
+def test_gzip_bodies_are_accepted_and_gzip_bombs_refused(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    body = gzip.compress(json.dumps({"batch": [track("g1")]}).encode())
+    headers = {**basic(key), "Content-Encoding": "gzip", "Content-Type": "application/json"}
+    assert client.post("/v1/batch", content=body, headers=headers).json()["accepted"] == 1
+    bomb = gzip.compress(b'{"batch": [' + b" " * 50_000_000 + b"]}")
+    assert len(bomb) < 100_000
+    assert client.post("/v1/batch", content=bomb, headers=headers).status_code == 413
+    not_gzip = client.post("/v1/batch", content=b"plain", headers=headers)
+    assert not_gzip.status_code == 400
+    assert stored(session, tenant) == ["g1"]
+
+
+def test_malformed_and_deeply_nested_json_are_refused(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    headers = {**basic(key), "Content-Type": "application/json"}
+    assert client.post("/v1/batch", content=b"{not json", headers=headers).status_code == 400
+    assert client.post("/v1/batch", json=[1, 2], headers=headers).status_code == 400
+    assert client.post("/v1/batch", json={"batch": "nope"}, headers=headers).status_code == 400
+    deep: dict = {}
+    cursor = deep
+    for _ in range(40):
+        cursor["a"] = {}
+        cursor = cursor["a"]
+    answer = client.post(
+        "/v1/batch", json={"batch": [track("d1", properties=deep)]}, headers=headers
+    )
+    assert "nested deeper than 32" in answer.json()["rejected"][0]["reason"]
+    too_deep = b'{"batch": ' + b"[" * 5000 + b"]" * 5000 + b"}"
+    assert client.post("/v1/batch", content=too_deep, headers=headers).status_code == 400
+    assert stored(session, tenant) == []
+
+
+def test_rate_limit_answers_429_with_retry_after(client, session, tenant):
+    key = issue_key(session, tenant, "publishable")
+    settings = get_settings()
+    original, settings.tracking_rate_limit = settings.tracking_rate_limit, "2/minute"
+    try:
+        codes = [
+            client.post("/v1/track", json=track(f"x{i}"), headers=basic(key)).status_code
+            for i in range(3)
+        ]
+        limited = client.post("/v1/track", json=track("x9"), headers=basic(key))
+    finally:
+        settings.tracking_rate_limit = original
+    assert codes == [200, 200, 429] and int(limited.headers["Retry-After"]) >= 1
+    assert session.exec(select(func.count()).where(Event.tenant_id == tenant.id)).one() == 2

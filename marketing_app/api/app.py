@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marketing_app.api import auth, health, management, tracking
+from marketing_app.api import auth, health, management, profiles, tracking
 from marketing_app.api.deps import RateLimited
 from marketing_app.domain.errors import DomainError, LoginThrottled
 
@@ -53,5 +53,6 @@ def create_api() -> FastAPI:
     api.include_router(health.router)
     api.include_router(auth.router)
     api.include_router(management.router)
+    api.include_router(profiles.router)
     api.include_router(tracking.router)
     return api

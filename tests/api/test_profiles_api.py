@@ -68,6 +68,7 @@ def test_timeline_shows_tracked_events(client, session, tenant, secret_key):
                 "userId": "t-1",
                 "traits": {"email": "t1@example.com"},
                 "messageId": "a",
+                "timestamp": "2026-11-05T11:00:00Z",
             },
             {
                 "type": "track",

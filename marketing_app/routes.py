@@ -13,6 +13,8 @@ ADMIN = "/admin"
 TENANT_ROUTE_ARG = "tenant_slug"
 TENANT_DASHBOARD = f"/t/[{TENANT_ROUTE_ARG}]/dashboard"
 TENANT_SETTINGS = f"/t/[{TENANT_ROUTE_ARG}]/settings"
+TENANT_CUSTOMERS = f"/t/[{TENANT_ROUTE_ARG}]/customers"
+CUSTOMER_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/customers/[customer_id]"
 
 
 def dashboard_url(slug: str) -> str:
@@ -38,3 +40,9 @@ def safe_next_path(path: str) -> str:
 
 def login_complete_url(ticket: str, next_path: str) -> str:
     return f"{LOGIN_COMPLETE}?ticket={quote(ticket)}&next={quote(safe_next_path(next_path))}"
+
+
+def path_part(path: str, index: int) -> str:
+    """The index-th segment of a path ("" when missing): /t/<slug>/customers/<id> -> 3 is id."""
+    parts = path.strip("/").split("/")
+    return parts[index] if len(parts) > index else ""

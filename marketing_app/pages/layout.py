@@ -10,9 +10,10 @@ from marketing_app.components.widgets import not_found_panel
 from marketing_app.state.session import SessionState
 
 # (label, icon, path under /t/<slug>/). Only areas that work are listed; the others
-# (Customers, Segments, Campaigns, Flows, SMS, Loyalty, Analytics, Integrations) join as built.
+# (Segments, Campaigns, Flows, SMS, Loyalty, Analytics, Integrations) join as built.
 TENANT_NAV = [
     ("Dashboard", "layout-dashboard", "dashboard"),
+    ("Customers", "users", "customers"),
     ("Settings", "settings", "settings"),
 ]
 

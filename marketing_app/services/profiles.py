@@ -71,6 +71,11 @@ def location_name(*, session: Session, contact: Contact) -> str:
     return location.name if location else ""
 
 
+def list_locations(*, session: Session, tenant_id: uuid.UUID) -> list[Location]:
+    query = select(Location).where(Location.tenant_id == tenant_id).order_by(Location.name)
+    return list(session.exec(query))
+
+
 def _checked_fields(fields: dict[str, Any]) -> dict[str, Any]:
     checked = dict(fields)
     if fields.get("email"):

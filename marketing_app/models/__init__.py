@@ -2,7 +2,7 @@
 
 from marketing_app.models.audit import AuditEntry
 from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredential
-from marketing_app.models.customers import Contact, ContactIdentity, Event, Order
+from marketing_app.models.customers import Contact, ContactIdentity, Event, Order, WebSession
 from marketing_app.models.jobs import JobRun, JobStatus
 from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
 from marketing_app.models.users import (
@@ -35,4 +35,5 @@ __all__ = [
     "StaffMember",
     "Tenant",
     "User",
+    "WebSession",
 ]

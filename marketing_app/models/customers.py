@@ -36,6 +36,12 @@ class Contact(SQLModel, table=True):
     traits: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     email_consent: bool = False
     sms_consent: bool = False
+    # Where and when consent last changed: "tracking", "api", "import", "ui", "shopify"...
+    email_consent_source: str = Field(default="", max_length=30)
+    email_consent_at: datetime | None = None
+    sms_consent_source: str = Field(default="", max_length=30)
+    sms_consent_at: datetime | None = None
+    time_zone: str | None = Field(default=None, max_length=64)  # IANA; tenant's when unset
     created_at: datetime = Field(default_factory=utcnow)
     # Facts kept current as orders and events arrive.
     order_count: int = 0
@@ -107,3 +113,27 @@ class Event(SQLModel, table=True):
     received_at: datetime = Field(default_factory=utcnow)
     # Null until identity resolution has attached the event to a profile.
     processed_at: datetime | None = None
+
+
+class WebSession(SQLModel, table=True):
+    """A visit: events of one visitor with no gap over 30 minutes, with its landing UTM."""
+
+    __tablename__ = "web_sessions"
+    __table_args__ = (Index("ix_web_sessions_tenant_started", "tenant_id", "started_at"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    contact_id: int | None = Field(
+        default=None, foreign_key="contacts.id", index=True, ondelete="CASCADE", sa_type=BigId
+    )
+    anonymous_id: str | None = Field(default=None, max_length=200)
+    started_at: datetime
+    last_event_at: datetime
+    event_count: int = 0
+    landing_url: str = Field(default="", max_length=2000)
+    referrer: str = Field(default="", max_length=2000)
+    utm_source: str = Field(default="", max_length=200)
+    utm_medium: str = Field(default="", max_length=200)
+    utm_campaign: str = Field(default="", max_length=200)
+    utm_term: str = Field(default="", max_length=200)
+    utm_content: str = Field(default="", max_length=200)

@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import uuid
 import zlib
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
@@ -25,10 +26,18 @@ from marketing_app.services.identity import (
     normalize_email,
     normalize_phone,
 )
+from marketing_app.services.web_sessions import Sessionizer
 
 PROCESS_BATCH_SIZE = 1000  # events per transaction
 ORDER_EVENTS = {"Order Completed", "Checkout Completed", "Purchase"}
 CORE_TRAITS = {
+    "email_consent",
+    "emailConsent",
+    "email_subscribed",
+    "sms_consent",
+    "smsConsent",
+    "sms_subscribed",
+    "timezone",
     "email",
     "phone",
     "firstName",
@@ -47,7 +56,7 @@ def _lock_tenant(session: Session, tenant_id: uuid.UUID) -> None:
         session.exec(text("SELECT pg_advisory_xact_lock(:key)").bindparams(key=key))
 
 
-def _profile_for(session: Session, ids: IdentityMap, event: Event) -> Contact:
+def _profile_for(session: Session, ids: IdentityMap, visits: Sessionizer, event: Event) -> Contact:
     identifiers = identifiers_of(event)
     candidates = ids.contacts_for(identifiers)
     winner, losers = choose_profile(session, ids, event, candidates) if candidates else (None, [])
@@ -59,6 +68,7 @@ def _profile_for(session: Session, ids: IdentityMap, event: Event) -> Contact:
         return contact
     for loser in losers:
         merge_profiles(session, ids, winner, loser)
+        visits.reassign(loser, winner)
     # Identifiers already owned by a protected (other userId) profile stay with it.
     ids.attach(winner, identifiers)
     return session.get(Contact, winner)
@@ -98,6 +108,50 @@ def apply_traits(session: Session, contact: Contact, traits: dict) -> None:
         contact.traits = {**(contact.traits or {}), **custom}
 
 
+CONSENT_TRAITS = {
+    "email": ("email_consent", "emailConsent", "email_subscribed"),
+    "sms": ("sms_consent", "smsConsent", "sms_subscribed"),
+}
+CONSENT_WORDS = {
+    "subscribed": True,
+    "yes": True,
+    "true": True,
+    "opted_in": True,
+    "unsubscribed": False,
+    "no": False,
+    "false": False,
+    "opted_out": False,
+}
+
+
+def _consent_value(value: object) -> bool | None:
+    if isinstance(value, bool):
+        return value
+    return CONSENT_WORDS.get(str(value).strip().lower()) if isinstance(value, str) else None
+
+
+def apply_consent(contact: Contact, traits: dict, at: datetime, *, source: str) -> None:
+    """Record consent per channel with its source and time; an older statement never wins."""
+    for channel, keys in CONSENT_TRAITS.items():
+        value = next((_consent_value(traits[k]) for k in keys if k in traits), None)
+        changed_at = getattr(contact, f"{channel}_consent_at")
+        if value is None or (changed_at is not None and changed_at > at):
+            continue
+        setattr(contact, f"{channel}_consent", value)
+        setattr(contact, f"{channel}_consent_source", source)
+        setattr(contact, f"{channel}_consent_at", at)
+
+
+def apply_time_zone(contact: Contact, event: Event) -> None:
+    candidate = (event.traits or {}).get("timezone") or (event.context or {}).get("timezone")
+    if isinstance(candidate, str) and candidate != contact.time_zone:
+        try:
+            ZoneInfo(candidate)
+        except (ZoneInfoNotFoundError, ValueError):
+            return
+        contact.time_zone = candidate
+
+
 def _order_cents(properties: dict) -> int:
     for key in ("revenue", "total", "value"):
         try:
@@ -134,9 +188,10 @@ def process_pending_events(
         return 0
     ids = IdentityMap(session, tenant_id)
     ids.preload(i for event in events for i in identifiers_of(event))
+    visits = Sessionizer(session, tenant_id)
     now = utcnow()
     for event in events:
-        contact = _profile_for(session, ids, event)
+        contact = _profile_for(session, ids, visits, event)
         if (
             contact.user_id is None
             and event.user_id
@@ -145,7 +200,10 @@ def process_pending_events(
             contact.user_id = event.user_id
         if event.type == "identify" or event.traits or (event.context or {}).get("traits"):
             apply_traits(session, contact, event_traits(event))
+            apply_consent(contact, event_traits(event), event.occurred_at, source="tracking")
+        apply_time_zone(contact, event)
         apply_facts(contact, event)
+        visits.record(event, contact.id)
         event.contact_id, event.processed_at = contact.id, now
         session.add_all([contact, event])
         session.flush()

@@ -15,10 +15,16 @@ from email_validator import EmailNotValidError, validate_email
 from sqlalchemy import delete, tuple_, update
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Contact, ContactIdentity, Event, Order
+from marketing_app.models import Contact, ContactIdentity, Event, Order, WebSession
 from marketing_app.services.bulk import insert_ignoring_duplicates
 
 Identifier = tuple[str, str]  # (kind, value)
+# Traits that carry another system's customer id, by identity kind.
+EXTERNAL_ID_TRAITS = {
+    "shopify": ("shopify_customer_id", "shopifyCustomerId"),
+    "alpineiq": ("alpineiq_user_code", "alpineiqUserCode", "aiq_user_code"),
+    "pos": ("pos_customer_id", "posCustomerId"),
+}
 
 
 def normalize_email(value: object) -> str | None:
@@ -60,6 +66,10 @@ def identifiers_of(event: Event) -> list[Identifier]:
         previous = str(event.properties["previousId"])
         found += [("user_id", previous), ("anonymous_id", previous)]
     traits = event_traits(event)
+    for kind, keys in EXTERNAL_ID_TRAITS.items():
+        value = next((traits[k] for k in keys if traits.get(k) not in (None, "")), None)
+        if isinstance(value, str | int) and not isinstance(value, bool):
+            found.append((kind, str(value)[:320]))
     if email := normalize_email(traits.get("email")):
         found.append(("email", email))
     if phone := normalize_phone(traits.get("phone")):
@@ -131,7 +141,7 @@ def choose_profile(
 def merge_profiles(session: Session, ids: IdentityMap, winner_id: int, loser_id: int) -> None:
     """Move everything of the loser to the winner, combine facts, delete the loser."""
     winner, loser = session.get(Contact, winner_id), session.get(Contact, loser_id)
-    for model in (ContactIdentity, Event, Order):
+    for model in (ContactIdentity, Event, Order, WebSession):
         session.exec(update(model).where(model.contact_id == loser_id).values(contact_id=winner_id))
     winner.order_count += loser.order_count
     winner.total_spent_cents += loser.total_spent_cents

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, or_
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
-from marketing_app.models import Contact, ContactIdentity, Event, Location, Order
+from marketing_app.models import Contact, ContactIdentity, Event, Location, Order, WebSession
 from marketing_app.services.identity import normalize_email, normalize_phone
 
 TIMELINE_LIMIT = 200
@@ -184,10 +184,16 @@ def _event_title(event: Event) -> str:
     return event.type.title()
 
 
+def _visit_title(visit: WebSession) -> str:
+    source = " / ".join(filter(None, [visit.utm_source, visit.utm_medium])) or "direct"
+    campaign = f" ({visit.utm_campaign})" if visit.utm_campaign else ""
+    return f"Visit from {source}{campaign}, {visit.event_count} events"
+
+
 def profile_timeline(
     *, session: Session, tenant_id: uuid.UUID, contact_id: int, limit: int = TIMELINE_LIMIT
 ) -> list[TimelineEntry]:
-    """Events and orders of one profile, newest first."""
+    """Events, visits and orders of one profile, newest first."""
     contact = get_profile(session=session, tenant_id=tenant_id, contact_id=contact_id)
     events = session.exec(
         select(Event)

@@ -1,8 +1,8 @@
-"""tracking and identities
+"""tracking, identities, consent and sessions
 
 Revision ID: 0002
 Revises: 0001
-Create Date: 2026-11-21 19:12:27.261364
+Create Date: 2026-11-21 19:22:32.966901
 
 """
 from typing import Sequence, Union
@@ -36,8 +36,36 @@ def upgrade() -> None:
     with op.batch_alter_table('contact_identities', schema=None) as batch_op:
         batch_op.create_index(batch_op.f('ix_contact_identities_contact_id'), ['contact_id'], unique=False)
 
+    op.create_table('web_sessions',
+    sa.Column('id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=False),
+    sa.Column('tenant_id', sa.Uuid(), nullable=False),
+    sa.Column('contact_id', sa.BigInteger().with_variant(sa.Integer(), 'sqlite'), nullable=True),
+    sa.Column('anonymous_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True),
+    sa.Column('started_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('last_event_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=False),
+    sa.Column('event_count', sa.Integer(), nullable=False),
+    sa.Column('landing_url', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('referrer', sqlmodel.sql.sqltypes.AutoString(length=2000), nullable=False),
+    sa.Column('utm_source', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('utm_medium', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('utm_campaign', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('utm_term', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.Column('utm_content', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=False),
+    sa.ForeignKeyConstraint(['contact_id'], ['contacts.id'], ondelete='CASCADE'),
+    sa.ForeignKeyConstraint(['tenant_id'], ['tenants.id'], ondelete='CASCADE'),
+    sa.PrimaryKeyConstraint('id')
+    )
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.create_index(batch_op.f('ix_web_sessions_contact_id'), ['contact_id'], unique=False)
+        batch_op.create_index('ix_web_sessions_tenant_started', ['tenant_id', 'started_at'], unique=False)
+
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('user_id', sqlmodel.sql.sqltypes.AutoString(length=200), nullable=True))
+        batch_op.add_column(sa.Column('email_consent_source', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False))
+        batch_op.add_column(sa.Column('email_consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('sms_consent_source', sqlmodel.sql.sqltypes.AutoString(length=30), nullable=False))
+        batch_op.add_column(sa.Column('sms_consent_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
+        batch_op.add_column(sa.Column('time_zone', sqlmodel.sql.sqltypes.AutoString(length=64), nullable=True))
         batch_op.add_column(sa.Column('first_seen_at', sqlmodel.sql.sqltypes.UTCDateTime(), nullable=True))
         batch_op.create_unique_constraint('uq_contact_user_id', ['tenant_id', 'user_id'])
 
@@ -65,8 +93,18 @@ def downgrade() -> None:
     with op.batch_alter_table('contacts', schema=None) as batch_op:
         batch_op.drop_constraint('uq_contact_user_id', type_='unique')
         batch_op.drop_column('first_seen_at')
+        batch_op.drop_column('time_zone')
+        batch_op.drop_column('sms_consent_at')
+        batch_op.drop_column('sms_consent_source')
+        batch_op.drop_column('email_consent_at')
+        batch_op.drop_column('email_consent_source')
         batch_op.drop_column('user_id')
 
+    with op.batch_alter_table('web_sessions', schema=None) as batch_op:
+        batch_op.drop_index('ix_web_sessions_tenant_started')
+        batch_op.drop_index(batch_op.f('ix_web_sessions_contact_id'))
+
+    op.drop_table('web_sessions')
     with op.batch_alter_table('contact_identities', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_contact_identities_contact_id'))
 

@@ -55,4 +55,5 @@ def create_api() -> FastAPI:
     api.include_router(management.router)
     api.include_router(profiles.router)
     api.include_router(tracking.router)
+    api.include_router(tracking.simple_router)
     return api

@@ -23,10 +23,12 @@ from marketing_app.models import ApiKeyKind
 from marketing_app.services.api_keys import authenticate_api_key
 from marketing_app.services.ingestion import IngestResult, ingest_messages
 from marketing_app.services.rate_limits import check_rate
-from marketing_app.services.tracking import MAX_BATCH_BYTES, MAX_EVENT_BYTES
+from marketing_app.services.tracking import MAX_BATCH_BYTES, MAX_EVENT_BYTES, from_simple_message
 from marketing_app.settings import get_settings
 
 router = APIRouter(prefix="/v1", tags=["tracking"])
+# Our own simpler routes: `Authorization: Bearer pk_...` and `email` as the identifier.
+simple_router = APIRouter(tags=["tracking (simple)"])
 
 
 class PayloadTooLarge(DomainError):
@@ -139,3 +141,36 @@ for _type in ("track", "identify", "page", "screen", "group", "alias"):
     router.add_api_route(
         f"/{_type}", _single_route(_type), methods=["POST"], summary=f"Send one {_type} message"
     )
+
+
+@simple_router.post("/track", summary="Track one event for a customer identified by email")
+async def simple_track(request: Request) -> JSONResponse:
+    payload = await _read_json(request, MAX_EVENT_BYTES)
+    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
+    message = from_simple_message(payload, "track")
+    result = await run_in_threadpool(_store, tenant_id, [message], "track")
+    if result.rejected:
+        raise BadRequest(result.rejected[0].reason)
+    return _answer(result)
+
+
+@simple_router.post("/identify", summary="Set traits of a customer identified by email")
+async def simple_identify(request: Request) -> JSONResponse:
+    payload = await _read_json(request, MAX_EVENT_BYTES)
+    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
+    message = from_simple_message(payload, "identify")
+    result = await run_in_threadpool(_store, tenant_id, [message], "identify")
+    if result.rejected:
+        raise BadRequest(result.rejected[0].reason)
+    return _answer(result)
+
+
+@simple_router.post("/track/batch", summary='Track many events: {"events": [...]}')
+async def simple_batch(request: Request) -> JSONResponse:
+    payload = await _read_json(request, MAX_BATCH_BYTES)
+    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
+    events = payload.get("events")
+    if not isinstance(events, list):
+        raise BadRequest("`events` must be a list.", field="events")
+    messages = [from_simple_message(event, "track") for event in events]
+    return _answer(await run_in_threadpool(_store, tenant_id, messages, "track"))

@@ -74,6 +74,36 @@ def _event_name(message: dict[str, Any], kind: str) -> str:
     return ""
 
 
+def _carries_email(message: dict[str, Any]) -> bool:
+    """Our own simple routes identify people by email alone (in traits or context.traits)."""
+    context = message.get("context") if isinstance(message.get("context"), dict) else {}
+    for traits in (message.get("traits"), context.get("traits")):
+        if (
+            isinstance(traits, dict)
+            and isinstance(traits.get("email"), str)
+            and "@" in traits["email"]
+        ):
+            return True
+    return False
+
+
+def from_simple_message(body: Any, message_type: str) -> Any:
+    """Translate our simple shape ({email, event, properties} or {email, traits}) to Segment's."""
+    if not isinstance(body, dict):
+        return body
+    email = body.get("email")
+    message = {k: v for k, v in body.items() if k != "email"}
+    message["type"] = message_type
+    if message_type == "identify":
+        traits = message.get("traits") if isinstance(message.get("traits"), dict) else {}
+        message["traits"] = {**traits, **({"email": email} if email else {})}
+    elif email:
+        context = message.get("context") if isinstance(message.get("context"), dict) else {}
+        context_traits = context.get("traits") if isinstance(context.get("traits"), dict) else {}
+        message["context"] = {**context, "traits": {**context_traits, "email": email}}
+    return message
+
+
 def check_nesting(value: Any, limit: int = MAX_NESTING) -> None:
     """Raise ValueError when containers nest deeper than `limit` (walks containers only)."""
     level = [value]
@@ -101,7 +131,7 @@ def event_row(
         raise ValueError(f"type must be one of {', '.join(sorted(MESSAGE_TYPES))}")
     user_id = _optional_id(message, "userId")
     anonymous_id = _optional_id(message, "anonymousId")
-    if user_id is None and anonymous_id is None:
+    if user_id is None and anonymous_id is None and not _carries_email(message):
         raise ValueError("userId or anonymousId is required")
     if kind == "alias" and _optional_id(message, "previousId") is None:
         raise ValueError("alias needs previousId")

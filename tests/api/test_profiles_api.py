@@ -88,7 +88,10 @@ def test_timeline_shows_tracked_events(client, session, tenant, secret_key):
     timeline = client.get(
         f"/api/v1/profiles/{profile['id']}/events", headers=bearer(secret_key)
     ).json()
-    assert [item["title"] for item in timeline] == ["Product Viewed", "Identify"]  # no page: no visit
+    assert [item["title"] for item in timeline] == [
+        "Product Viewed",
+        "Identify",
+    ]  # no page: no visit
     assert timeline[0]["detail"] == "sku: X1"
 
 

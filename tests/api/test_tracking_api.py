@@ -169,3 +169,50 @@ def test_rate_limit_answers_429_with_retry_after(client, session, tenant):
         settings.tracking_rate_limit = original
     assert codes == [200, 200, 429] and int(limited.headers["Retry-After"]) >= 1
     assert session.exec(select(func.count()).where(Event.tenant_id == tenant.id)).one() == 2
+
+
+def test_simple_routes_identify_people_by_email(client, session, tenant):
+    from marketing_app.services.event_processing import process_pending_events
+    from marketing_app.services.profiles import search_profiles
+
+    headers = {"Authorization": f"Bearer {issue_key(session, tenant, 'publishable')}"}
+    assert (
+        client.post(
+            "/identify",
+            headers=headers,
+            json={"email": "Sam@Example.com", "traits": {"first_name": "Sam"}, "messageId": "s-1"},
+        ).status_code
+        == 200
+    )
+    assert (
+        client.post(
+            "/track",
+            headers=headers,
+            json={
+                "email": "sam@example.com",
+                "event": "Order Completed",
+                "properties": {"total": 12},
+                "messageId": "s-2",
+            },
+        ).status_code
+        == 200
+    )
+    batch = client.post(
+        "/track/batch",
+        headers=headers,
+        json={
+            "events": [
+                {"email": "sam@example.com", "event": "Product Viewed", "messageId": "s-3"},
+                {"event": "Nobody", "messageId": "s-4"},
+            ]
+        },
+    ).json()
+    assert batch["accepted"] == 1 and batch["rejected"][0]["messageId"] == "s-4"
+    assert client.post("/track", headers=headers, json={"event": "No email"}).status_code == 400
+    process_pending_events(session=session, tenant_id=tenant.id)
+    [sam], total = search_profiles(session=session, tenant_id=tenant.id)
+    assert total == 1 and (sam.email, sam.first_name, sam.total_spent_cents) == (
+        "sam@example.com",
+        "Sam",
+        1200,
+    )

@@ -6,7 +6,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marketing_app.api import auth, health, management, profiles, tracking
+from marketing_app.api import auth, health, management, profiles, sdk, tracking
 from marketing_app.api.deps import RateLimited
 from marketing_app.domain.errors import DomainError, LoginThrottled
 
@@ -56,4 +56,5 @@ def create_api() -> FastAPI:
     api.include_router(profiles.router)
     api.include_router(tracking.router)
     api.include_router(tracking.simple_router)
+    api.include_router(sdk.router)
     return api

@@ -3,7 +3,7 @@
 from marketing_app.models.audit import AuditEntry
 from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredential
 from marketing_app.models.customers import Contact, ContactIdentity, Event, Order, WebSession
-from marketing_app.models.jobs import JobRun, JobStatus
+from marketing_app.models.jobs import JobRun, JobStatus, UploadedFile
 from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
 from marketing_app.models.users import (
     AuthSession,
@@ -34,6 +34,7 @@ __all__ = [
     "Role",
     "StaffMember",
     "Tenant",
+    "UploadedFile",
     "User",
     "WebSession",
 ]

@@ -11,7 +11,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, Index
+from sqlalchemy import JSON, Index, LargeBinary
 from sqlmodel import Field, SQLModel
 
 from marketing_app.models.base import new_id, utcnow
@@ -43,7 +43,21 @@ class JobRun(SQLModel, table=True):
     done: int = 0
     message: str = Field(default="", max_length=500)
     error: str = Field(default="", max_length=2000)
+    # What the job produced that a page shows afterwards (an import's rejected rows, ...).
+    result: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     created_at: datetime = Field(default_factory=utcnow)
     claimed_at: datetime | None = None
     started_at: datetime | None = None
     finished_at: datetime | None = None
+
+
+class UploadedFile(SQLModel, table=True):
+    """A file handed to a job (a CSV import), kept in the database so any worker can read it."""
+
+    __tablename__ = "uploaded_files"
+
+    id: uuid.UUID = Field(default_factory=new_id, primary_key=True)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", index=True, ondelete="CASCADE")
+    filename: str = Field(max_length=255)
+    content: bytes = Field(sa_type=LargeBinary)
+    created_at: datetime = Field(default_factory=utcnow)

@@ -7,6 +7,7 @@ import reflex as rx
 from marketing_app import routes
 from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import empty_state, pager, stat_card
+from marketing_app.pages.customer_import import import_panel
 from marketing_app.pages.layout import shell
 from marketing_app.state.customers import ANY
 from marketing_app.state.customers import CustomerDetailState as D
@@ -56,6 +57,13 @@ def _list_content() -> rx.Component:
         "(/v1/batch with a publishable key) or the profiles API.",
     )
     return rx.vstack(
+        rx.accordion.root(
+            rx.accordion.item(header="Import customers", content=import_panel(), value="import"),
+            collapsible=True,
+            width="100%",
+            variant="outline",
+            id="import-accordion",
+        ),
         _filters(),
         simple_table(
             ["Name", "Email", "Phone", "Orders", "Spent", "Last seen"],

@@ -11,6 +11,7 @@ from marketing_app.domain.errors import DomainError
 from marketing_app.models import JobRun
 from marketing_app.services import job_runs
 from marketing_app.services.auth import purge_expired_sessions
+from marketing_app.services.csv_import import run_customer_import
 from marketing_app.services.demo_data import generate_business_data
 
 JobHandler = Callable[[Session, JobRun, Callable[[int, int, str], None]], str]
@@ -34,6 +35,20 @@ def _generate_demo_data(session: Session, job: JobRun, progress) -> str:
     return f"Added {summary.contacts} customers, {summary.orders} orders, {summary.events} events"
 
 
+def _import_customers(session: Session, job: JobRun, progress) -> str:
+    report = run_customer_import(
+        session=session,
+        tenant_id=job.tenant_id,
+        file_id=uuid.UUID(job.params["file_id"]),
+        progress=progress,
+    )
+    job_runs.store_result(session=session, job_id=job.id, result=report)
+    return (
+        f"{report['created']} created, {report['updated']} updated, "
+        f"{report['rejected_count']} rejected"
+    )
+
+
 def _purge_sessions(session: Session, job: JobRun, progress) -> str:
     return f"Removed {purge_expired_sessions(session=session)} expired sessions"
 
@@ -41,6 +56,7 @@ def _purge_sessions(session: Session, job: JobRun, progress) -> str:
 HANDLERS: dict[str, JobHandler] = {
     "demo_data": _generate_demo_data,
     "purge_sessions": _purge_sessions,
+    "csv_import": _import_customers,
 }
 JOB_KINDS = sorted(HANDLERS)
 

@@ -107,6 +107,11 @@ def report_progress(
     session.commit()
 
 
+def store_result(*, session: Session, job_id: uuid.UUID, result: dict[str, Any]) -> None:
+    session.exec(update(JobRun).where(col(JobRun.id) == job_id).values(result=result))
+    session.commit()
+
+
 def finish_job_run(*, session: Session, job_id: uuid.UUID, message: str = "Done") -> None:
     job = session.get(JobRun, job_id)
     if job is None:

@@ -70,7 +70,8 @@ class SessionState(rx.State):
     def _current_user(self) -> CurrentUser | None:
         user = load_current_user(self.session_token)
         if user is None:
-            self.user_email = ""
+            # Forget everything about the last user so no later handler acts for them.
+            self.user_email, self.tenant_role, self.tenant_name = "", "", ""
             return None
         self.user_email, self.user_name = user.email, user.full_name or user.email
         self.is_platform_admin = user.is_platform_admin

@@ -84,3 +84,24 @@ def test_another_tenants_customer_is_not_found(page):
     page.goto("/t/piedmont-wine/customers/not-a-number")
     expect(page.locator("#not-found")).to_be_visible()
     expect(page).to_have_url(re.compile("not-a-number"))
+
+
+def test_csv_import_shows_progress_and_the_refused_rows(page, tmp_path):
+    csv_file = tmp_path / "bistros.csv"
+    csv_file.write_text(
+        "email,first_name,territory\nchef@bistro-one.example,Chef,Triad\n"
+        "broken-address,Nope,\nsous@bistro-two.example,Sous,Coastal\n"
+    )
+    login_and_wait(page, "owner@wine.example.com")
+    page.goto("/t/piedmont-wine/customers")
+    page.get_by_text("Import customers").click()
+    page.set_input_files("#customer-csv input[type=file]", str(csv_file))
+    expect(page.get_by_text("bistros.csv")).to_be_visible()
+    page.click("#start-import")
+    progress = page.locator(".job-progress").first
+    expect(progress).to_contain_text("succeeded", timeout=60_000)
+    expect(progress).to_contain_text("2 created, 0 updated, 1 rejected")
+    expect(page.locator("#import-rejected")).to_contain_text("Enter a valid email address.")
+    screenshot(page, "customer-import")
+    page.fill("#customer-search", "bistro-two")
+    expect(page.locator("#customers-table")).to_contain_text("sous@bistro-two.example")

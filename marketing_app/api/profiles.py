@@ -2,16 +2,20 @@
 
 from __future__ import annotations
 
+import uuid
 from datetime import date, datetime
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query, Response
+from fastapi import APIRouter, Depends, Query, Request, Response
 from pydantic import BaseModel, ConfigDict
 from sqlmodel import Session
+from starlette.concurrency import run_in_threadpool
 
+from jobs.dispatch import enqueue_job_run
 from marketing_app.api.deps import get_session, secret_key_tenant
+from marketing_app.db import session_scope
 from marketing_app.models import Contact, Tenant
-from marketing_app.services import profiles
+from marketing_app.services import csv_import, profiles
 
 router = APIRouter(prefix="/api/v1/profiles", tags=["profiles"])
 NOT_FOUND = {404: {"description": "No such profile in this tenant"}}
@@ -92,6 +96,32 @@ def create_profile(
         contact_id=None,
         fields=body.model_dump(exclude_unset=True),
     )
+
+
+class ImportAccepted(BaseModel):
+    job_id: uuid.UUID
+    status_url: str
+
+
+@router.post("/import", response_model=ImportAccepted, status_code=202)
+async def import_profiles(
+    request: Request,
+    filename: str = Query("import.csv", max_length=255),
+    tenant: Tenant = Depends(secret_key_tenant),
+) -> ImportAccepted:
+    """Send a CSV as the request body (`Content-Type: text/csv`). The import runs in the
+    background; poll `status_url` for progress, counts and refused rows (`result`)."""
+    content = await request.body()
+
+    def start() -> uuid.UUID:
+        with session_scope() as session:
+            return csv_import.start_customer_import(
+                session=session, tenant_id=tenant.id, filename=filename, content=content
+            ).id
+
+    job_id = await run_in_threadpool(start)
+    enqueue_job_run(job_id)
+    return ImportAccepted(job_id=job_id, status_url=f"/api/v1/jobs/{job_id}")
 
 
 @router.get("/{profile_id}", response_model=ProfilePublic, responses=NOT_FOUND)

@@ -28,6 +28,7 @@ class JobRunPublic(BaseModel):
     percent: int
     message: str
     error: str
+    result: dict[str, Any]
     created_at: datetime
     finished_at: datetime | None
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import uuid
+
 from marketing_app.services.event_processing import process_pending_events
 from marketing_app.services.ingestion import ingest_messages
 from tests.api.conftest import issue_key
@@ -125,3 +127,22 @@ def test_other_tenants_profiles_are_404_and_never_listed(
     assert client.get("/api/v1/profiles", headers=bearer(secret_key)).json()["total"] == 0
     publishable = issue_key(session, tenant, "publishable")
     assert client.get("/api/v1/profiles", headers=bearer(publishable)).status_code == 401
+
+
+def test_csv_import_through_the_api_reports_on_the_job(client, session, tenant, secret_key):
+    from marketing_app.services.job_execution import run_job
+
+    body = b"email,first_name\nvia-api@example.com,Api\nbroken,Row\n"
+    accepted = client.post(
+        "/api/v1/profiles/import?filename=api.csv",
+        content=body,
+        headers={**bearer(secret_key), "Content-Type": "text/csv"},
+    )
+    assert accepted.status_code == 202
+    job_id = accepted.json()["job_id"]
+    run_job(session=session, job_id=uuid.UUID(job_id))  # what the worker does
+    job = client.get(accepted.json()["status_url"], headers=bearer(secret_key)).json()
+    assert job["status"] == "succeeded" and job["result"]["created"] == 1
+    assert job["result"]["rejected"][0]["line"] == 3
+    empty = client.post("/api/v1/profiles/import", content=b"", headers=bearer(secret_key))
+    assert empty.status_code == 422 and empty.json()["field"] == "file"

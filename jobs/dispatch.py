@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 
 from marketing_app.db import session_scope
@@ -25,11 +26,29 @@ def enqueue_job_run(job_id: uuid.UUID) -> bool:
     return True
 
 
+EVENT_PROCESSING_COALESCE_SECONDS = 0.5  # one request per tenant per process at most this often
+_last_processing_request: dict[uuid.UUID, float] = {}
+_trailing_request_until: dict[uuid.UUID, float] = {}
+
+
 def enqueue_event_processing(tenant_id: uuid.UUID) -> None:
-    """Ask a worker to process the tenant's new events; the tick retries if this fails."""
+    """Ask a worker to process the tenant's new events; the tick retries if this fails.
+
+    Under load many batches arrive per second and one task drains them all, so each
+    process sends at most a leading and a trailing request per coalescing window.
+    """
     from jobs.tasks import process_tenant_events
 
+    now = time.monotonic()
     try:
-        process_tenant_events.delay(str(tenant_id))
+        if now - _last_processing_request.get(tenant_id, 0.0) >= EVENT_PROCESSING_COALESCE_SECONDS:
+            _last_processing_request[tenant_id] = now
+            process_tenant_events.delay(str(tenant_id))
+        elif _trailing_request_until.get(tenant_id, 0.0) <= now:
+            # A trailing run catches events committed after the leading run finished.
+            _trailing_request_until[tenant_id] = now + EVENT_PROCESSING_COALESCE_SECONDS
+            process_tenant_events.apply_async(
+                (str(tenant_id),), countdown=EVENT_PROCESSING_COALESCE_SECONDS
+            )
     except Exception:  # broker unreachable: events are stored, the tick finds them
         log.exception("could not enqueue event processing for tenant %s", tenant_id)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import threading
 import time
 from functools import lru_cache
 
@@ -12,12 +13,17 @@ from limits.strategies import MovingWindowRateLimiter
 
 from marketing_app.settings import get_settings
 
+_CREATE_LOCK = threading.Lock()
+
 
 @lru_cache
 def _limiter() -> MovingWindowRateLimiter:
-    redis_url = get_settings().redis_url
-    storage: Storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
-    return MovingWindowRateLimiter(storage)
+    # Request threads arrive together at start-up; building the storage twice at once
+    # imports redis concurrently and `limits` then reads a half-initialized module.
+    with _CREATE_LOCK:
+        redis_url = get_settings().redis_url
+        storage: Storage = RedisStorage(redis_url) if redis_url else MemoryStorage()
+        return MovingWindowRateLimiter(storage)
 
 
 def check_rate(*, bucket: str, limit: str | None = None) -> int | None:

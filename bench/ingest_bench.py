@@ -1,0 +1,220 @@
+"""Tracking-API ingestion vs a raw 2-stream COPY, on PostgreSQL, over loopback.
+
+Sends BENCH_EVENTS (default 1,000,000) realistic Segment events as /v1/batch bodies to the API
+served by granian (2 workers), waits until all are durable and queryable, replays 5% to count
+duplicates (must be 0), measures latency at 2,000 events/s offered, then COPYs the same kind
+of rows into a copy of the events table with two streams. Prints one JSON line.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import statistics
+import subprocess
+import sys
+import threading
+import time
+import uuid
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
+BASE_URL = os.environ.get("DATABASE_URL", "")
+if not BASE_URL.startswith("postgresql"):
+    sys.exit("ingest_bench: set DATABASE_URL to a PostgreSQL server (the target is PostgreSQL)")
+DB_NAME = f"mk_bench_{uuid.uuid4().hex[:8]}"
+DB_URL = BASE_URL.rsplit("/", 1)[0] + "/" + DB_NAME
+os.environ["DATABASE_URL"] = DB_URL
+
+import httpx  # noqa: E402
+import orjson  # noqa: E402
+import psycopg  # noqa: E402
+from events import batch_bodies  # noqa: E402
+from sqlalchemy import create_engine, text  # noqa: E402
+
+from marketing_app.cli import migrate  # noqa: E402
+from marketing_app.db import session_scope  # noqa: E402
+from marketing_app.services.api_keys import create_api_key  # noqa: E402
+from marketing_app.services.tenants import create_tenant  # noqa: E402
+
+TOTAL = int(os.environ.get("BENCH_EVENTS", "1000000"))
+PORT = int(os.environ.get("BENCH_PORT", "8191"))
+CONCURRENCY = 4  # requests in flight
+PACED_RATE = 2000  # events/s offered for the latency run
+COPY_ROWS = min(TOTAL, 300_000)
+
+
+def create_database() -> None:
+    admin = create_engine(BASE_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
+    admin.dispose()
+
+
+def start_server() -> subprocess.Popen:
+    env = os.environ | {"TRACKING_RATE_LIMIT": "1000000/second", "DATABASE_URL": DB_URL}
+    process = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "granian",
+            "--interface",
+            "asgi",
+            "--workers",
+            "2",
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(PORT),
+            "--log-level",
+            "warning",
+            "marketing_app.api.asgi:app",
+        ],
+        cwd=ROOT,
+        env=env,
+        start_new_session=True,
+    )
+    for _ in range(120):
+        try:
+            if httpx.get(f"http://127.0.0.1:{PORT}/api/health", timeout=1).status_code == 200:
+                return process
+        except httpx.HTTPError:
+            time.sleep(0.5)
+    sys.exit("ingest_bench: the API did not start")
+
+
+async def send_all(bodies, rate: float | None = None) -> list[float]:
+    """POST every body with CONCURRENCY in flight (or paced to `rate` events/s); latencies in s."""
+    queue: asyncio.Queue = asyncio.Queue(maxsize=CONCURRENCY * 2)
+    latencies: list[float] = []
+
+    async def worker(client: httpx.AsyncClient) -> None:
+        while (item := await queue.get()) is not None:
+            started = time.perf_counter()
+            response = await client.post(
+                "/v1/batch", content=item[1], headers={"Content-Type": "application/json"}
+            )
+            latencies.append(time.perf_counter() - started)
+            if response.status_code != 200 or response.json()["rejected"]:
+                raise RuntimeError(f"batch refused: {response.status_code} {response.text[:200]}")
+
+    async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", timeout=60) as client:
+        tasks = [asyncio.create_task(worker(client)) for _ in range(CONCURRENCY)]
+        started = time.perf_counter()
+        sent = 0
+        for count, body in bodies:
+            if rate:
+                await asyncio.sleep(max(0.0, started + sent / rate - time.perf_counter()))
+            await queue.put((count, body))
+            sent += count
+        for _ in tasks:
+            await queue.put(None)
+        await asyncio.gather(*tasks)
+    return latencies
+
+
+def stored_events(tenant_id: uuid.UUID) -> int:
+    with psycopg.connect(DB_URL.replace("postgresql+psycopg", "postgresql")) as conn:
+        return conn.execute(
+            "SELECT count(*) FROM events WHERE tenant_id = %s", (tenant_id,)
+        ).fetchone()[0]
+
+
+def copy_rate(tenant_id: uuid.UUID) -> float:
+    """Rows/s of two parallel COPY streams of the same kind of rows into a copy of `events`."""
+    url = DB_URL.replace("postgresql+psycopg", "postgresql")
+    with psycopg.connect(url, autocommit=True) as conn:
+        conn.execute("CREATE TABLE bare_events (LIKE events INCLUDING ALL)")
+    halves: list[list[tuple]] = [[], []]
+    for _count, body in batch_bodies(COPY_ROWS, "", "copy"):
+        for n, event in enumerate(orjson.loads(body)["batch"]):
+            halves[n % 2].append(
+                (
+                    tenant_id,
+                    event["messageId"],
+                    event["type"],
+                    event.get("event", ""),
+                    event.get("userId"),
+                    event["anonymousId"],
+                    orjson.dumps(event.get("properties", {})).decode(),
+                    orjson.dumps(event["context"]).decode(),
+                    event["timestamp"],
+                )
+            )
+
+    def stream(rows: list[tuple]) -> None:
+        with (
+            psycopg.connect(url) as conn,
+            conn.cursor().copy(
+                "COPY bare_events (tenant_id, message_id, type, name, user_id, anonymous_id,"
+                " properties, context, occurred_at, received_at) FROM STDIN"
+            ) as copy,
+        ):
+            for row in rows:
+                copy.write_row((*row, "now"))
+
+    started = time.perf_counter()
+    threads = [threading.Thread(target=stream, args=(half,)) for half in halves]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return COPY_ROWS / (time.perf_counter() - started)
+
+
+def percentile(values: list[float], share: float) -> float:
+    return (
+        statistics.quantiles(values, n=100)[int(share * 100) - 1] if len(values) > 1 else values[0]
+    )
+
+
+def main() -> None:
+    create_database()
+    migrate()
+    with session_scope() as session:
+        tenant = create_tenant(session=session, name="Bench", slug=f"bench-{DB_NAME[-8:]}")
+        key = create_api_key(
+            session=session, tenant_id=tenant.id, kind="publishable", name="bench"
+        ).plaintext
+        tenant_id = tenant.id
+    server = start_server()
+    try:
+        started = time.perf_counter()
+        latencies = asyncio.run(send_all(batch_bodies(TOTAL, key, "ev")))
+        while stored_events(tenant_id) < TOTAL:
+            time.sleep(0.2)
+        elapsed = time.perf_counter() - started
+        replay = max(1, TOTAL // 20)
+        asyncio.run(send_all(batch_bodies(replay, key, "ev")))
+        duplicates = stored_events(tenant_id) - TOTAL
+        paced = asyncio.run(send_all(batch_bodies(PACED_RATE * 10, key, "paced"), rate=PACED_RATE))
+    finally:
+        os.killpg(server.pid, signal.SIGINT)
+        server.wait(timeout=30)
+    bare = copy_rate(tenant_id)
+    ours = TOTAL / elapsed
+    print(
+        orjson.dumps(
+            {
+                "benchmark": "tracking_ingestion",
+                "database": "postgresql",
+                "events": TOTAL,
+                "our_events_per_s": round(ours),
+                "copy_2_streams_rows_per_s": round(bare),
+                "ratio_to_copy": round(ours / bare, 2),
+                "batch_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
+                "batch_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
+                "paced_2000_eps_p99_ms": round(percentile(paced, 0.99) * 1000, 1),
+                "queryable_p95_s": round(
+                    percentile(paced, 0.95), 3
+                ),  # stored before the API answers
+                "duplicates_after_5pct_replay": duplicates,
+            }
+        ).decode()
+    )
+
+
+if __name__ == "__main__":
+    main()

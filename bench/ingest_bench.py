@@ -21,36 +21,27 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
-BASE_URL = os.environ.get("DATABASE_URL", "")
-if not BASE_URL.startswith("postgresql"):
-    sys.exit("ingest_bench: set DATABASE_URL to a PostgreSQL server (the target is PostgreSQL)")
-DB_NAME = f"mk_bench_{uuid.uuid4().hex[:8]}"
-DB_URL = BASE_URL.rsplit("/", 1)[0] + "/" + DB_NAME
-os.environ["DATABASE_URL"] = DB_URL
+from common import drop_database, use_fresh_database
 
-import httpx  # noqa: E402
-import orjson  # noqa: E402
-import psycopg  # noqa: E402
-from events import batch_bodies  # noqa: E402
-from sqlalchemy import create_engine, text  # noqa: E402
+DB_URL = use_fresh_database("mk_bench_ingest")
+if not DB_URL.startswith("postgresql"):
+    sys.exit("ingest_bench: needs PostgreSQL (DATABASE_URL=postgresql+psycopg://...)")
 
-from marketing_app.cli import migrate  # noqa: E402
-from marketing_app.db import session_scope  # noqa: E402
-from marketing_app.services.api_keys import create_api_key  # noqa: E402
-from marketing_app.services.tenants import create_tenant  # noqa: E402
+import httpx
+import orjson
+import psycopg
+from events import batch_bodies
+
+from marketing_app.cli import migrate
+from marketing_app.db import session_scope
+from marketing_app.services.api_keys import create_api_key
+from marketing_app.services.tenants import create_tenant
 
 TOTAL = int(os.environ.get("BENCH_EVENTS", "1000000"))
 PORT = int(os.environ.get("BENCH_PORT", "8191"))
 CONCURRENCY = 4  # requests in flight
 PACED_RATE = 2000  # events/s offered for the latency run
 COPY_ROWS = min(TOTAL, 300_000)
-
-
-def create_database() -> None:
-    admin = create_engine(BASE_URL.rsplit("/", 1)[0] + "/postgres", isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{DB_NAME}"'))
-    admin.dispose()
 
 
 def start_server() -> subprocess.Popen:
@@ -171,10 +162,9 @@ def percentile(values: list[float], share: float) -> float:
 
 
 def main() -> None:
-    create_database()
     migrate()
     with session_scope() as session:
-        tenant = create_tenant(session=session, name="Bench", slug=f"bench-{DB_NAME[-8:]}")
+        tenant = create_tenant(session=session, name="Bench", slug="bench")
         key = create_api_key(
             session=session, tenant_id=tenant.id, kind="publishable", name="bench"
         ).plaintext
@@ -217,4 +207,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        drop_database(DB_URL)

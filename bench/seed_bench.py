@@ -12,7 +12,10 @@ import sys
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+sys.path[:0] = [str(Path(__file__).resolve().parent.parent), str(Path(__file__).resolve().parent)]
+from common import drop_database, use_fresh_database
+
+DB_URL = use_fresh_database("mk_bench_seed")
 
 from sqlalchemy import text
 from sqlmodel import Session, select
@@ -84,4 +87,7 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    finally:
+        drop_database(DB_URL)

@@ -1,0 +1,46 @@
+"""Shared by the benchmarks: each run gets a fresh database on the configured server."""
+
+from __future__ import annotations
+
+import os
+import uuid
+
+DEFAULT_SERVER = "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+
+
+def use_fresh_database(prefix: str) -> str:
+    """Point DATABASE_URL at a new, empty database (PostgreSQL) or SQLite file; returns it.
+
+    Call before importing marketing_app: settings are read once.
+    """
+    from sqlalchemy import create_engine, text
+
+    base = os.environ.get("DATABASE_URL") or DEFAULT_SERVER
+    if base.startswith("sqlite"):
+        url = f"sqlite:////tmp/{prefix}_{uuid.uuid4().hex[:8]}.db"
+    else:
+        name = f"{prefix}_{uuid.uuid4().hex[:8]}"
+        server = base.rsplit("/", 1)[0]
+        admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        admin.dispose()
+        url = f"{server}/{name}"
+    os.environ["DATABASE_URL"] = url
+    return url
+
+
+def drop_database(url: str) -> None:
+    """Remove a database made by use_fresh_database (PostgreSQL; SQLite files are in /tmp)."""
+    if not url.startswith("postgresql"):
+        return
+    from sqlalchemy import create_engine, text
+
+    from marketing_app.db import get_engine
+
+    get_engine().dispose()
+    server, name = url.rsplit("/", 1)
+    admin = create_engine(server + "/postgres", isolation_level="AUTOCOMMIT")
+    with admin.connect() as conn:
+        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()

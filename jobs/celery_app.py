@@ -12,6 +12,7 @@ TASK_TIME_LIMIT = 1800  # seconds; below the visibility timeout so no task runs 
 
 app = Celery("marketing_app", broker=settings.broker_url, include=["jobs.tasks"])
 app.conf.update(
+    task_default_queue=settings.celery_queue,
     task_acks_late=True,
     task_reject_on_worker_lost=True,
     worker_prefetch_multiplier=1,

@@ -26,6 +26,8 @@ class Settings(BaseSettings):
     redis_url: str | None = None
     # Overrides the broker derived from REDIS_URL (tests point it at a scratch SQLite file).
     celery_broker_url: str | None = None
+    # Test runs use their own queue so messages left by other runs never reach their worker.
+    celery_queue: str = "celery"
     # Signs session tokens and derives the key that encrypts provider credentials.
     secret_key: str = DEV_SECRET_KEY
     port: int = Field(default=8000, alias="APP_PORT")

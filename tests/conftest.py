@@ -24,6 +24,8 @@ else:
     TEST_DATABASE_URL = f"sqlite:///{tempfile.mkdtemp(prefix='mk-test-')}/test.db"
 os.environ["DATABASE_URL"] = TEST_DATABASE_URL
 os.environ.setdefault("SECRET_KEY", "test-secret-key")
+os.environ["CELERY_QUEUE"] = f"mk-test-{uuid.uuid4().hex[:10]}"
+os.environ["PYTHONUNBUFFERED"] = "1"  # worker logs reach their files as they happen
 if not os.environ.get("REDIS_URL"):
     os.environ["CELERY_BROKER_URL"] = (
         f"sqla+sqlite:///{tempfile.mkdtemp(prefix='mk-broker-')}/broker.db"

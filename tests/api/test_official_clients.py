@@ -1,4 +1,4 @@
-"""The official Segment Python library, pointed at our server, works unchanged."""
+"""The official Segment and RudderStack Python libraries, pointed at our server, work unchanged."""
 
 from __future__ import annotations
 
@@ -99,3 +99,37 @@ def test_segment_library_events_land_on_one_timeline_and_resend_changes_nothing(
         ("seg-4", "track"),
     ]
     assert (dana.order_count, dana.total_spent_cents) == (1, 4250)
+
+
+def test_rudderstack_library_with_gzip_works_unchanged(server_url, session, tenant):
+    from rudderstack.analytics.client import Client as RudderClient
+
+    errors: list = []
+    client = RudderClient(
+        write_key=issue_key(session, tenant, "publishable"),
+        host=server_url,
+        sync_mode=True,
+        gzip=True,
+        on_error=lambda error, items: errors.append(error),
+    )
+    at = datetime(2026, 11, 3, 9, 0, tzinfo=UTC)
+    client.identify(
+        user_id="r-1", traits={"email": "rudder@example.com"}, timestamp=at, message_id="rs-1"
+    )
+    client.track(
+        user_id="r-1",
+        event="Order Completed",
+        properties={"revenue": 10},
+        timestamp=at,
+        message_id="rs-2",
+    )
+    client.flush()
+    process_pending_events(session=session, tenant_id=tenant.id)
+    assert errors == []
+    session.expire_all()
+    [person] = session.exec(select(Contact).where(Contact.tenant_id == tenant.id)).all()
+    assert (person.email, person.order_count, person.total_spent_cents) == (
+        "rudder@example.com",
+        1,
+        1000,
+    )

@@ -6,6 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import orjson
+import psycopg
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, SQLModel
 
@@ -46,21 +47,39 @@ def _copy_value(value: Any) -> Any:
 def copy_returning_new_keys(
     *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
 ) -> set[Any]:
-    """PostgreSQL's fastest path: COPY into a session-local staging table, then one
-    INSERT ... SELECT ... ON CONFLICT DO NOTHING RETURNING the new keys."""
+    """PostgreSQL's fastest path for insert-or-ignore.
+
+    Most batches hold no duplicates, so COPY goes straight into the table inside a savepoint;
+    when a unique key refuses it, the batch goes through a session-local staging table and one
+    INSERT ... SELECT ... ON CONFLICT DO NOTHING that returns the new keys.
+    """
     if not rows:
         return set()
-    table = model.__tablename__
     columns = list(rows[0])
-    names = ", ".join(columns)
     cursor = session.connection().connection.driver_connection.cursor()
+    cursor.execute("SAVEPOINT direct_copy")
+    try:
+        _copy_rows(cursor, model.__tablename__, columns, rows)
+    except psycopg.errors.UniqueViolation:
+        cursor.execute("ROLLBACK TO SAVEPOINT direct_copy")
+        return _staged_insert(cursor, model.__tablename__, columns, rows, key)
+    cursor.execute("RELEASE SAVEPOINT direct_copy")
+    return {row[key] for row in rows}
+
+
+def _copy_rows(cursor, table: str, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
+    with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
+        for row in rows:
+            copy.write_row([_copy_value(row[column]) for column in columns])
+
+
+def _staged_insert(cursor, table: str, columns: list[str], rows, key: str) -> set[Any]:
+    names = ", ".join(columns)
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} ON COMMIT DELETE ROWS AS "
         f"SELECT {names} FROM {table} WITH NO DATA"
     )
-    with cursor.copy(f"COPY stage_{table} ({names}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[column]) for column in columns])
+    _copy_rows(cursor, f"stage_{table}", columns, rows)
     cursor.execute(
         f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_{table} "
         f"ON CONFLICT DO NOTHING RETURNING {key}"

@@ -118,15 +118,26 @@ async def batch(request: Request) -> JSONResponse:
     return _answer(await run_in_threadpool(_store, tenant_id, messages, None, context))
 
 
-async def _single(request: Request, message_type: str) -> JSONResponse:
+async def _one_message(request: Request, message_type: str, translate) -> JSONResponse:
+    """A route that takes one message: a bad one is a 400 (there is no batch to save)."""
     payload = await _read_json(request, MAX_EVENT_BYTES)
     tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
-    payload.pop("writeKey", None)
-    payload["type"] = message_type  # the route decides the type
-    result = await run_in_threadpool(_store, tenant_id, [payload], message_type)
+    result = await run_in_threadpool(_store, tenant_id, [translate(payload)], message_type)
     if result.rejected:
         raise BadRequest(result.rejected[0].reason)
     return _answer(result)
+
+
+def _segment_message(message_type: str):
+    def translate(payload: dict[str, Any]) -> dict[str, Any]:
+        # The route decides the type; the key is not part of the event.
+        return {k: v for k, v in payload.items() if k != "writeKey"} | {"type": message_type}
+
+    return translate
+
+
+async def _single(request: Request, message_type: str) -> JSONResponse:
+    return await _one_message(request, message_type, _segment_message(message_type))
 
 
 def _single_route(message_type: str):
@@ -145,24 +156,12 @@ for _type in ("track", "identify", "page", "screen", "group", "alias"):
 
 @simple_router.post("/track", summary="Track one event for a customer identified by email")
 async def simple_track(request: Request) -> JSONResponse:
-    payload = await _read_json(request, MAX_EVENT_BYTES)
-    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
-    message = from_simple_message(payload, "track")
-    result = await run_in_threadpool(_store, tenant_id, [message], "track")
-    if result.rejected:
-        raise BadRequest(result.rejected[0].reason)
-    return _answer(result)
+    return await _one_message(request, "track", lambda p: from_simple_message(p, "track"))
 
 
 @simple_router.post("/identify", summary="Set traits of a customer identified by email")
 async def simple_identify(request: Request) -> JSONResponse:
-    payload = await _read_json(request, MAX_EVENT_BYTES)
-    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
-    message = from_simple_message(payload, "identify")
-    result = await run_in_threadpool(_store, tenant_id, [message], "identify")
-    if result.rejected:
-        raise BadRequest(result.rejected[0].reason)
-    return _answer(result)
+    return await _one_message(request, "identify", lambda p: from_simple_message(p, "identify"))
 
 
 @simple_router.post("/track/batch", summary='Track many events: {"events": [...]}')

@@ -37,6 +37,28 @@ def _row(contact: Contact) -> dict[str, str]:
     }
 
 
+def _fact_cards(contact: Contact) -> list[dict[str, str]]:
+    average = contact.total_spent_cents // contact.order_count if contact.order_count else 0
+    return [
+        {
+            "label": "Orders",
+            "value": str(contact.order_count),
+            "hint": f"last {_when(contact.last_order_at)}",
+        },
+        {
+            "label": "Total spent",
+            "value": _money(contact.total_spent_cents),
+            "hint": f"avg {_money(average)}",
+        },
+        {
+            "label": "First seen",
+            "value": _when(contact.first_seen_at or contact.created_at),
+            "hint": "",
+        },
+        {"label": "Last seen", "value": _when(contact.last_seen_at), "hint": ""},
+    ]
+
+
 class CustomersState(SessionState):
     rows: list[dict[str, str]] = []
     search: str = ""
@@ -125,25 +147,7 @@ class CustomerDetailState(SessionState):
                 "email_consent": "subscribed" if contact.email_consent else "not subscribed",
                 "sms_consent": "subscribed" if contact.sms_consent else "not subscribed",
             }
-            average = contact.total_spent_cents // contact.order_count if contact.order_count else 0
-            self.facts = [
-                {
-                    "label": "Orders",
-                    "value": str(contact.order_count),
-                    "hint": f"last {_when(contact.last_order_at)}",
-                },
-                {
-                    "label": "Total spent",
-                    "value": _money(contact.total_spent_cents),
-                    "hint": f"avg {_money(average)}",
-                },
-                {
-                    "label": "First seen",
-                    "value": _when(contact.first_seen_at or contact.created_at),
-                    "hint": "",
-                },
-                {"label": "Last seen", "value": _when(contact.last_seen_at), "hint": ""},
-            ]
+            self.facts = _fact_cards(contact)
             self.traits = [
                 {"key": str(k), "value": str(v)} for k, v in sorted((contact.traits or {}).items())
             ]

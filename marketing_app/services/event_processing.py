@@ -15,7 +15,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy import func, text
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Contact, Event
+from marketing_app.models import Contact, Event, Location, StaffMember
 from marketing_app.models.base import utcnow
 from marketing_app.services.identity import (
     IdentityMap,
@@ -103,9 +103,37 @@ def apply_traits(session: Session, contact: Contact, traits: dict) -> None:
     contact.last_name = str(last)[:100] if last else contact.last_name
     if birthday := _parse_birthday(traits.get("birthday")) if traits.get("birthday") else None:
         contact.birthday = birthday
+    assign_place_and_staff(session, contact, traits)
     custom = {k: v for k, v in traits.items() if k not in CORE_TRAITS}
     if custom:
         contact.traits = {**(contact.traits or {}), **custom}
+
+
+PLACE_TRAITS = ("location", "store", "territory")
+STAFF_TRAITS = ("sales_rep", "salesRep", "barber", "budtender")
+
+
+def assign_place_and_staff(session: Session, contact: Contact, traits: dict) -> None:
+    """Link the profile to the tenant's location and staff member named in its traits.
+
+    Names match case-insensitively; an unknown name stays a custom trait only.
+    """
+    for keys, model, column in (
+        (PLACE_TRAITS, Location, "location_id"),
+        (STAFF_TRAITS, StaffMember, "staff_id"),
+    ):
+        name = next(
+            (traits[k] for k in keys if isinstance(traits.get(k), str) and traits[k].strip()), None
+        )
+        if name is None:
+            continue
+        found = session.exec(
+            select(model.id).where(
+                model.tenant_id == contact.tenant_id, func.lower(model.name) == name.strip().lower()
+            )
+        ).first()
+        if found is not None:
+            setattr(contact, column, found)
 
 
 CONSENT_TRAITS = {

@@ -161,3 +161,30 @@ def test_visits_follow_the_visitor_into_the_known_profile(session, tenant):
     [person] = profiles(session, tenant)
     visits = session.exec(select(WebSession).where(WebSession.tenant_id == tenant.id)).all()
     assert [(v.contact_id, v.utm_source) for v in visits] == [(person.id, "fb")]
+
+
+def test_location_and_sales_rep_traits_link_to_the_tenants_places_and_staff(session, tenant):
+    from marketing_app.models import Location, StaffMember
+
+    store = Location(tenant_id=tenant.id, name="Blowing Rock", kind="store")
+    rep = StaffMember(tenant_id=tenant.id, name="Grace Whitfield", role="sales_rep")
+    session.add_all([store, rep])
+    session.commit()
+    send(
+        session,
+        tenant,
+        {
+            "type": "identify",
+            "userId": "acct-1",
+            "traits": {
+                "location": "blowing rock",
+                "sales_rep": "Grace Whitfield",
+                "account_type": "restaurant",
+            },
+        },
+    )
+    send(session, tenant, {"type": "identify", "userId": "acct-2", "traits": {"store": "Atlantis"}})
+    linked, unknown = profiles(session, tenant)
+    assert (linked.location_id, linked.staff_id) == (store.id, rep.id)
+    assert linked.traits["account_type"] == "restaurant"
+    assert unknown.location_id is None and unknown.traits["store"] == "Atlantis"

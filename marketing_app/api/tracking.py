@@ -107,15 +107,21 @@ def _store(tenant_id, messages: list[Any], default_type: str | None, context=Non
     return result
 
 
-@router.post("/batch", summary="Send up to 500 KB of messages of any type")
-async def batch(request: Request) -> JSONResponse:
+async def _many_messages(request: Request, list_key: str, translate, default_type: str | None):
+    """A route that takes a list of messages under `list_key`; bad ones are listed, not fatal."""
     payload = await _read_json(request, MAX_BATCH_BYTES)
     tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
-    messages = payload.get("batch")
+    messages = payload.get(list_key)
     if not isinstance(messages, list):
-        raise BadRequest("`batch` must be a list of messages.", field="batch")
+        raise BadRequest(f"`{list_key}` must be a list of messages.", field=list_key)
     context = payload.get("context") if isinstance(payload.get("context"), dict) else None
-    return _answer(await run_in_threadpool(_store, tenant_id, messages, None, context))
+    translated = [translate(message) for message in messages]
+    return _answer(await run_in_threadpool(_store, tenant_id, translated, default_type, context))
+
+
+@router.post("/batch", summary="Send up to 500 KB of messages of any type")
+async def batch(request: Request) -> JSONResponse:
+    return await _many_messages(request, "batch", lambda message: message, None)
 
 
 async def _one_message(request: Request, message_type: str, translate) -> JSONResponse:
@@ -166,10 +172,6 @@ async def simple_identify(request: Request) -> JSONResponse:
 
 @simple_router.post("/track/batch", summary='Track many events: {"events": [...]}')
 async def simple_batch(request: Request) -> JSONResponse:
-    payload = await _read_json(request, MAX_BATCH_BYTES)
-    tenant_id = await run_in_threadpool(_tenant_id_for, request, payload)
-    events = payload.get("events")
-    if not isinstance(events, list):
-        raise BadRequest("`events` must be a list.", field="events")
-    messages = [from_simple_message(event, "track") for event in events]
-    return _answer(await run_in_threadpool(_store, tenant_id, messages, "track"))
+    return await _many_messages(
+        request, "events", lambda e: from_simple_message(e, "track"), "track"
+    )

@@ -2,8 +2,23 @@
 
 from marketing_app.models.audit import AuditEntry
 from marketing_app.models.credentials import ApiKey, ApiKeyKind, ProviderCredential
-from marketing_app.models.customers import Contact, ContactIdentity, Event, Order, WebSession
+from marketing_app.models.customers import (
+    Contact,
+    ContactIdentity,
+    Event,
+    Order,
+    OrderItem,
+    WebSession,
+)
 from marketing_app.models.jobs import JobRun, JobStatus, UploadedFile
+from marketing_app.models.segments import (
+    RfmScore,
+    Segment,
+    SegmentKind,
+    SegmentMember,
+    SegmentMembershipChange,
+    Suppression,
+)
 from marketing_app.models.tenants import Location, MarketingProvider, StaffMember, Tenant
 from marketing_app.models.users import (
     AuthSession,
@@ -30,9 +45,16 @@ __all__ = [
     "MarketingProvider",
     "Membership",
     "Order",
+    "OrderItem",
     "ProviderCredential",
+    "RfmScore",
     "Role",
+    "Segment",
+    "SegmentKind",
+    "SegmentMember",
+    "SegmentMembershipChange",
     "StaffMember",
+    "Suppression",
     "Tenant",
     "UploadedFile",
     "User",

@@ -88,6 +88,22 @@ class Order(SQLModel, table=True):
     placed_at: datetime
 
 
+class OrderItem(SQLModel, table=True):
+    """A line of an order: what "ordered product X" segments look at."""
+
+    __tablename__ = "order_items"
+    __table_args__ = (Index("ix_order_items_tenant_sku", "tenant_id", "sku"),)
+
+    id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
+    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    order_id: int = Field(foreign_key="orders.id", index=True, ondelete="CASCADE", sa_type=BigId)
+    sku: str = Field(default="", max_length=100)
+    product_name: str = Field(default="", max_length=200)
+    category: str = Field(default="", max_length=100)
+    quantity: int = 1
+    price_cents: int = Field(default=0, sa_type=BigInteger)
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (

@@ -1,0 +1,370 @@
+"""Compile a segment definition into one SQL query over the tenant's profiles (SQLAlchemy Core).
+
+Every condition compiles to an expression that is never NULL, so NOT and OR behave as the
+pure-Python evaluator (services/segment_oracle.py) says; property tests hold the two together.
+Conditions over events and orders become `contacts.id IN (grouped subquery)`, which PostgreSQL
+runs as hashed semi-joins. With `CompileContext.only_contacts` set, every subquery is restricted
+to those profiles too, so folding a batch of events never rescans the whole population.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, timedelta
+
+from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, false, func, not_, or_, true
+from sqlmodel import col, select
+
+from marketing_app.domain import segment_definition as sd
+from marketing_app.models import (
+    Contact,
+    Event,
+    Order,
+    OrderItem,
+    RfmScore,
+    SegmentMember,
+    Suppression,
+)
+from marketing_app.services.segment_values import (
+    BUCKET_MODULUS,
+    BUCKET_MULTIPLIER,
+    anniversary_days,
+    day_start,
+    money_cents,
+)
+
+
+@dataclass(frozen=True)
+class CompileContext:
+    tenant_id: uuid.UUID
+    now: datetime
+    dialect: str  # "postgresql" | "sqlite"
+    only_contacts: Select | list[int] | None = None
+
+    def since(self, days: int | None) -> datetime | None:
+        return None if days is None else self.now - timedelta(days=days)
+
+
+def members_query(definition: sd.SegmentDefinition, ctx: CompileContext) -> Select:
+    """SELECT contacts.id of every profile of the tenant the definition matches."""
+    query = select(Contact.id).where(Contact.tenant_id == ctx.tenant_id)
+    if ctx.only_contacts is not None:
+        query = query.where(col(Contact.id).in_(ctx.only_contacts))
+    return query.where(compile_node(definition.root, ctx))
+
+
+def compile_node(node, ctx: CompileContext) -> ColumnElement[bool]:
+    if isinstance(node, sd.Group):
+        parts = [compile_node(child, ctx) for child in node.children]
+        combined = (and_ if node.op == "and" else or_)(*parts) if parts else true()
+        return not_(combined) if node.negate else combined
+    return COMPILERS[type(node)](node, ctx)
+
+
+def _never_null(expr: ColumnElement) -> ColumnElement[bool]:
+    return func.coalesce(expr, false())
+
+
+def _scoped(query: Select, contact_column, ctx: CompileContext) -> Select:
+    """Limit a per-profile subquery to real profiles (and to the batch being folded)."""
+    query = query.where(contact_column.is_not(None))
+    if ctx.only_contacts is not None:
+        query = query.where(contact_column.in_(ctx.only_contacts))
+    return query
+
+
+# --- traits -------------------------------------------------------------------------------
+
+TRAIT_COLUMNS = {
+    "location": Contact.location_id,
+    "staff": Contact.staff_id,
+    "total_spent": Contact.total_spent_cents,
+}
+
+
+def _trait(cond: sd.TraitCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    field_type = sd.trait_field_type(cond.field)
+    if field_type == "custom":
+        key = cond.field.removeprefix("custom.")
+        return _json_condition(Contact.traits, key, cond.op, cond.value, ctx)
+    column = TRAIT_COLUMNS.get(cond.field) or getattr(Contact, cond.field)
+    value = money_cents(cond.value) if cond.field == "total_spent" else cond.value
+    if field_type == "string":
+        return _string_condition(column, cond.op, value)
+    if field_type == "birthday" and cond.op in ("anniversary_within_next_days", "in_month"):
+        return _birthday_condition(column, cond.op, value, ctx)
+    if field_type == "birthday" and cond.op == "in_current_month":
+        return _birthday_condition(column, "in_month", ctx.now.month, ctx)
+    if field_type in ("date", "birthday"):
+        return _date_condition(column, cond.op, value, ctx, as_date=field_type == "birthday")
+    if field_type == "reference":
+        return _reference_condition(column, cond.op, value)
+    return _number_condition(column, cond.op, value)
+
+
+def _string_condition(column, op: str, value) -> ColumnElement[bool]:
+    text = func.lower(column)
+    if op == "is_set":
+        return _never_null(and_(column.is_not(None), column != ""))
+    if op == "is_not_set":
+        return not_(_string_condition(column, "is_set", value))
+    if op in ("ne", "not_contains", "not_in"):
+        return not_(_string_condition(column, {"ne": "eq"}.get(op, op[4:]), value))
+    if op == "in":
+        return _never_null(text.in_([str(v).lower() for v in value]))
+    needle = str(value).lower()
+    if op == "contains":
+        return _never_null(text.contains(needle, autoescape=True))
+    if op == "starts_with":
+        return _never_null(text.startswith(needle, autoescape=True))
+    return _never_null(text == needle)
+
+
+NUMBER_COMPARISONS: dict[str, Callable] = {
+    "eq": lambda c, v: c == v,
+    "gt": lambda c, v: c > v,
+    "gte": lambda c, v: c >= v,
+    "lt": lambda c, v: c < v,
+    "lte": lambda c, v: c <= v,
+    "between": lambda c, v: and_(c >= v[0], c <= v[1]),
+}
+
+
+def _number_condition(column, op: str, value) -> ColumnElement[bool]:
+    if op == "is_set":
+        return column.is_not(None)
+    if op == "is_not_set":
+        return column.is_(None)
+    if op == "ne":
+        return not_(_number_condition(column, "eq", value))
+    return _never_null(NUMBER_COMPARISONS[op](column, value))
+
+
+def _date_condition(column, op, value, ctx: CompileContext, *, as_date: bool):
+    if op in ("is_set", "is_not_set"):
+        return _number_condition(column, op, value)
+    if op in ("before", "after"):
+        day = date.fromisoformat(str(value))
+        bound = day if op == "before" else day + timedelta(days=1)
+        bound = bound if as_date else day_start(bound)
+        return _never_null(column < bound if op == "before" else column >= bound)
+    since = ctx.since(value)
+    if as_date:
+        since = since.date()
+    if op == "within_last_days":
+        return _never_null(column >= since)
+    return _never_null(column < since)  # not_within_last_days: set, and older
+
+
+def _birthday_condition(column, op, value, ctx: CompileContext) -> ColumnElement[bool]:
+    month = func.extract("month", column)
+    if op == "in_month":
+        return _never_null(month == value)
+    month_days = [m * 100 + d for m, d in anniversary_days(ctx.now.date(), value)]
+    return _never_null((month * 100 + func.extract("day", column)).in_(month_days))
+
+
+def _reference_condition(column, op, value) -> ColumnElement[bool]:
+    if op in ("is_set", "is_not_set"):
+        return _number_condition(column, op, value)
+    matched = _never_null(column.in_(value))
+    return matched if op == "in" else not_(matched)
+
+
+# --- JSON (custom traits, event properties) -------------------------------------------------
+
+
+def _json_parts(column, key: str, ctx: CompileContext):
+    """(JSON type name, text value) of a top-level key, in portable type names."""
+    if ctx.dialect == "postgresql":
+        text = column[key].as_string()
+        kind = func.json_typeof(column[key])
+        return case((kind == "string", "text"), (kind == "boolean", text), else_=kind), text
+    path = '$."' + key + '"'
+    kind = func.json_type(column, path)
+    kind = case((kind.in_(("integer", "real")), "number"), else_=kind)
+    return kind, func.json_extract(column, path)
+
+
+def _json_condition(column, key: str, op: str, value, ctx: CompileContext):
+    kind, text = _json_parts(column, key, ctx)
+    if op in ("is_true", "is_false"):
+        return _never_null(kind == ("true" if op == "is_true" else "false"))
+    if op == "is_set":
+        return _never_null(and_(kind.not_in(("null",)), or_(kind != "text", text != "")))
+    if op == "is_not_set":
+        return not_(_json_condition(column, key, "is_set", value, ctx))
+    if op in ("ne", "not_contains", "not_in"):
+        positive = {"ne": "eq"}.get(op, op.removeprefix("not_"))
+        return not_(_json_condition(column, key, positive, value, ctx))
+    is_number_test = op in NUMBER_COMPARISONS and (op != "eq" or not isinstance(value, str))
+    if is_number_test:
+        number = case((kind == "number", cast(text, Float)), else_=None)
+        return _never_null(NUMBER_COMPARISONS[op](number, value))
+    string = case((kind == "text", text), else_=None)
+    return _string_condition(string, op, value)
+
+
+# --- events, orders, engagement -------------------------------------------------------------
+
+
+def _events_of(name: str, since: datetime | None, ctx: CompileContext) -> Select:
+    query = select(Event.contact_id).where(Event.tenant_id == ctx.tenant_id, Event.name == name)
+    if since is not None:
+        query = query.where(Event.occurred_at >= since)
+    return _scoped(query, col(Event.contact_id), ctx)
+
+
+def _count_condition(query: Select, count_op: str, count: int) -> ColumnElement[bool]:
+    """Profiles whose rows in `query` number at least / at most / exactly `count`."""
+    grouped = query.group_by(query.selected_columns[0])
+    if count_op == "at_least":
+        if count <= 1:
+            return col(Contact.id).in_(query) if count == 1 else true()
+        return col(Contact.id).in_(grouped.having(func.count() >= count))
+    if count_op == "at_most" or count == 0:
+        if count == 0:
+            return not_(col(Contact.id).in_(query))
+        return not_(col(Contact.id).in_(grouped.having(func.count() > count)))
+    return col(Contact.id).in_(grouped.having(func.count() == count))
+
+
+def _event(cond: sd.EventCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    query = _events_of(cond.name, ctx.since(cond.within_days), ctx)
+    for f in cond.where:
+        query = query.where(_json_condition(Event.properties, f.property, f.op, f.value, ctx))
+    return _count_condition(query, cond.count_op, cond.count)
+
+
+def _event_time(cond: sd.EventTimeCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    query = _events_of(cond.name, None, ctx).group_by(Event.contact_id)
+    moment = (func.min if cond.which == "first" else func.max)(Event.occurred_at)
+    return col(Contact.id).in_(
+        query.having(_date_condition(moment, cond.op, cond.value, ctx, as_date=False))
+    )
+
+
+def _engagement(cond: sd.EngagementCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    name = sd.ENGAGEMENT_EVENTS[(cond.channel, cond.action)]
+    query = _events_of(name, ctx.since(cond.within_days), ctx)
+    if cond.campaign_id:
+        query = query.where(
+            _json_condition(Event.properties, "campaign_id", "eq", cond.campaign_id, ctx)
+        )
+    if cond.action == "opened":  # privacy-proxy and scanner opens are not engagement
+        query = query.where(
+            not_(_json_condition(Event.properties, "machine_open", "is_true", None, ctx))
+        )
+    return _count_condition(
+        query, "at_least" if cond.engaged else "at_most", 1 if cond.engaged else 0
+    )
+
+
+def _orders_since(since: datetime | None, ctx: CompileContext) -> Select:
+    query = select(Order.contact_id).where(Order.tenant_id == ctx.tenant_id)
+    if since is not None:
+        query = query.where(Order.placed_at >= since)
+    return _scoped(query, col(Order.contact_id), ctx)
+
+
+def _order_metric(cond: sd.OrderMetricCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    query = _orders_since(ctx.since(cond.within_days), ctx).group_by(Order.contact_id)
+    total, count = func.sum(Order.total_cents), func.count()
+    if cond.metric == "order_count":
+        metric, bound, zero_matches = count, cond.value, _holds_at_zero(cond)
+    elif cond.metric == "total_spent":
+        metric, bound, zero_matches = total, money_cents(cond.value), _holds_at_zero(cond)
+    else:  # average as total vs bound x count: exact integer arithmetic on every database
+        cents = money_cents(cond.value)
+        bound = [c * count for c in cents] if isinstance(cents, list) else cents * count
+        metric, zero_matches = total, False
+    passes = NUMBER_COMPARISONS[cond.op](metric, bound)
+    if zero_matches:  # profiles without orders in the window count as 0 and pass
+        return not_(col(Contact.id).in_(query.having(not_(passes))))
+    return col(Contact.id).in_(query.having(passes))
+
+
+def _holds_at_zero(cond: sd.OrderMetricCondition) -> bool:
+    value = cond.value if isinstance(cond.value, list) else [cond.value, cond.value]
+    return {
+        "eq": value[0] == 0,
+        "gt": False,
+        "gte": value[0] <= 0,
+        "lt": value[0] > 0,
+        "lte": value[0] >= 0,
+        "between": value[0] <= 0 <= value[1],
+    }[cond.op]
+
+
+PRODUCT_COLUMNS = {
+    "sku": OrderItem.sku,
+    "product": OrderItem.product_name,
+    "category": OrderItem.category,
+}
+
+
+def _ordered_product(cond: sd.OrderedProductCondition, ctx: CompileContext):
+    query = _orders_since(ctx.since(cond.within_days), ctx).join(
+        OrderItem, col(OrderItem.order_id) == col(Order.id)
+    )
+    query = query.where(func.lower(PRODUCT_COLUMNS[cond.match]) == cond.value.lower())
+    found = col(Contact.id).in_(query)
+    return found if cond.ordered else not_(found)
+
+
+def _no_order(cond: sd.NoOrderCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    return not_(col(Contact.id).in_(_orders_since(ctx.since(cond.days), ctx)))
+
+
+# --- consent, membership, RFM, buckets ------------------------------------------------------
+
+
+def _consent(cond: sd.ConsentCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    if cond.state in ("subscribed", "not_subscribed"):
+        flag = getattr(Contact, f"{cond.channel}_consent")
+        return flag.is_(True) if cond.state == "subscribed" else not_(flag.is_(True))
+    address = Contact.email if cond.channel == "email" else Contact.phone
+    blocked = select(Suppression.address).where(
+        Suppression.tenant_id == ctx.tenant_id, Suppression.channel == cond.channel
+    )
+    suppressed = _never_null(col(address).in_(blocked))
+    return suppressed if cond.state == "suppressed" else not_(suppressed)
+
+
+def _membership(cond: sd.SegmentMembershipCondition, ctx: CompileContext):
+    members = _scoped(
+        select(SegmentMember.contact_id).where(SegmentMember.segment_id == cond.segment_id),
+        col(SegmentMember.contact_id),
+        ctx,
+    )
+    inside = col(Contact.id).in_(members)
+    return inside if cond.member else not_(inside)
+
+
+def _rfm(cond: sd.RfmCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    scored = select(RfmScore.contact_id).where(
+        RfmScore.tenant_id == ctx.tenant_id, col(RfmScore.group_name).in_(cond.groups)
+    )
+    return col(Contact.id).in_(_scoped(scored, col(RfmScore.contact_id), ctx))
+
+
+def _random_bucket(cond: sd.RandomBucketCondition, ctx: CompileContext):
+    bucket = ((Contact.id + cond.salt) * BUCKET_MULTIPLIER % BUCKET_MODULUS) * 100 // BUCKET_MODULUS
+    return and_(bucket >= cond.low, bucket < cond.high)
+
+
+COMPILERS: dict[type, Callable] = {
+    sd.TraitCondition: _trait,
+    sd.EventCondition: _event,
+    sd.EventTimeCondition: _event_time,
+    sd.OrderMetricCondition: _order_metric,
+    sd.OrderedProductCondition: _ordered_product,
+    sd.NoOrderCondition: _no_order,
+    sd.EngagementCondition: _engagement,
+    sd.ConsentCondition: _consent,
+    sd.SegmentMembershipCondition: _membership,
+    sd.RfmCondition: _rfm,
+    sd.RandomBucketCondition: _random_bucket,
+}

@@ -122,7 +122,7 @@ def _activity(rng: random.Random, session: Session, contact: Contact) -> None:
                 occurred_at=_when(rng),
             )
         )
-    for n in range(rng.randint(0, 4)):
+    for _ in range(rng.randint(0, 4)):
         order = Order(
             tenant_id=contact.tenant_id,
             contact_id=contact.id,

@@ -26,6 +26,7 @@ STRING_OPS = (
 )
 NUMBER_OPS = ("eq", "ne", "gt", "gte", "lt", "lte", "between", "is_set", "is_not_set")
 DATE_OPS = (
+    "in_current_month",
     "before",
     "after",
     "within_last_days",
@@ -33,7 +34,7 @@ DATE_OPS = (
     "is_set",
     "is_not_set",
 )
-BIRTHDAY_OPS = ("anniversary_within_next_days", "in_current_month", "in_month", *DATE_OPS)
+BIRTHDAY_OPS = ("anniversary_within_next_days", "in_month", *DATE_OPS)
 REFERENCE_OPS = ("in", "not_in", "is_set", "is_not_set")
 BOOLEAN_OPS = ("is_true", "is_false")
 VALUELESS_OPS = {"is_set", "is_not_set", "in_current_month", "is_true", "is_false"}
@@ -272,6 +273,13 @@ class RfmCondition(_Strict):
         return groups
 
 
+class TopSpendersCondition(_Strict):
+    """Among the tenant's customers who ordered, the top `percent` by total spent (ties in)."""
+
+    kind: Literal["top_spenders"] = "top_spenders"
+    percent: int = Field(ge=1, le=100)
+
+
 class RandomBucketCondition(_Strict):
     """Profiles whose stable bucket (0-99, from id and salt) is in [low, high)."""
 
@@ -298,6 +306,7 @@ Condition = (
     | ConsentCondition
     | SegmentMembershipCondition
     | RfmCondition
+    | TopSpendersCondition
     | RandomBucketCondition
 )
 

@@ -40,6 +40,9 @@ class ProfileFacts:
     segments: set[int] = field(default_factory=set)
     rfm_group: str | None = None
     suppressed: set[str] = field(default_factory=set)  # channels
+    # Customers who ordered and spent more than this one, and how many ordered.
+    spend_rank: int | None = None
+    customers: int = 0
 
 
 def evaluate(node, facts: ProfileFacts, now: datetime) -> bool:
@@ -100,6 +103,8 @@ def _moment(value, op: str, expected, now: datetime, *, as_date: bool) -> bool:
         return _number(value, op, expected)
     if value is None:
         return False
+    if op == "in_current_month":
+        return value >= day_start(now.date().replace(day=1))
     if op in ("before", "after"):
         day = date.fromisoformat(str(expected))
         bound = day if op == "before" else day + timedelta(days=1)
@@ -256,6 +261,9 @@ EVALUATORS = {
     sd.ConsentCondition: _consent,
     sd.SegmentMembershipCondition: lambda c, f, _now: (c.segment_id in f.segments) == c.member,
     sd.RfmCondition: lambda c, f, _now: f.rfm_group in c.groups,
+    sd.TopSpendersCondition: lambda c, f, _now: (
+        f.spend_rank is not None and f.spend_rank * 100 < c.percent * f.customers
+    ),
     sd.RandomBucketCondition: lambda c, f, _now: (
         c.low <= random_bucket(f.contact["id"], c.salt) < c.high
     ),
@@ -281,6 +289,7 @@ def load_profile_facts(session: Session, tenant_id: uuid.UUID) -> dict[int, Prof
         facts[m.contact_id].segments.add(m.segment_id)
     for r in session.exec(select(RfmScore).where(RfmScore.tenant_id == tenant_id)):
         facts[r.contact_id].rfm_group = r.group_name
+    _rank_spenders(facts)
     blocked = {
         (s.channel, s.address)
         for s in session.exec(select(Suppression).where(col(Suppression.tenant_id) == tenant_id))
@@ -290,3 +299,15 @@ def load_profile_facts(session: Session, tenant_id: uuid.UUID) -> dict[int, Prof
             if (channel, f.contact.get(key)) in blocked:
                 f.suppressed.add(channel)
     return facts
+
+
+def _rank_spenders(facts: dict[int, ProfileFacts]) -> None:
+    spent = sorted(
+        (f.contact["total_spent_cents"] for f in facts.values() if f.contact["order_count"] > 0),
+        reverse=True,
+    )
+    for f in facts.values():
+        if f.contact["order_count"] > 0:
+            mine = f.contact["total_spent_cents"]
+            f.customers = len(spent)
+            f.spend_rank = sum(1 for s in spent if s > mine)

@@ -95,6 +95,8 @@ def _trait(cond: sd.TraitCondition, ctx: CompileContext) -> ColumnElement[bool]:
         return _string_condition(column, cond.op, value)
     if field_type == "birthday" and cond.op in ("anniversary_within_next_days", "in_month"):
         return _birthday_condition(column, cond.op, value, ctx)
+    if field_type == "date" and cond.op == "in_current_month":
+        return _never_null(column >= day_start(ctx.now.date().replace(day=1)))
     if field_type == "birthday" and cond.op == "in_current_month":
         return _birthday_condition(column, "in_month", ctx.now.month, ctx)
     if field_type in ("date", "birthday"):
@@ -350,6 +352,21 @@ def _rfm(cond: sd.RfmCondition, ctx: CompileContext) -> ColumnElement[bool]:
     return col(Contact.id).in_(_scoped(scored, col(RfmScore.contact_id), ctx))
 
 
+def _top_spenders(cond: sd.TopSpendersCondition, ctx: CompileContext):
+    """above * 100 < percent * n, above = customers spending more: ties are in together."""
+    ranked = (
+        select(
+            Contact.id.label("contact_id"),
+            func.rank().over(order_by=col(Contact.total_spent_cents).desc()).label("k"),
+            func.count().over().label("n"),
+        )
+        .where(Contact.tenant_id == ctx.tenant_id, Contact.order_count > 0)
+        .subquery()
+    )
+    top = select(ranked.c.contact_id).where((ranked.c.k - 1) * 100 < cond.percent * ranked.c.n)
+    return col(Contact.id).in_(top)
+
+
 def _random_bucket(cond: sd.RandomBucketCondition, ctx: CompileContext):
     bucket = ((Contact.id + cond.salt) * BUCKET_MULTIPLIER % BUCKET_MODULUS) * 100 // BUCKET_MODULUS
     return and_(bucket >= cond.low, bucket < cond.high)
@@ -366,5 +383,6 @@ COMPILERS: dict[type, Callable] = {
     sd.ConsentCondition: _consent,
     sd.SegmentMembershipCondition: _membership,
     sd.RfmCondition: _rfm,
+    sd.TopSpendersCondition: _top_spenders,
     sd.RandomBucketCondition: _random_bucket,
 }

@@ -35,5 +35,6 @@ app.conf.update(
     beat_schedule={
         "tick": {"task": "jobs.tasks.tick", "schedule": settings.beat_interval_seconds},
         "purge-sessions": {"task": "jobs.tasks.schedule_session_purge", "schedule": 3600.0},
+        "segment-refresh": {"task": "jobs.tasks.schedule_segment_refresh", "schedule": 300.0},
     },
 )

@@ -3,11 +3,14 @@
 from __future__ import annotations
 
 import uuid
+from datetime import timedelta
 
 from jobs.celery_app import app
 from marketing_app.db import session_scope
-from marketing_app.services import event_processing, job_runs
+from marketing_app.models.base import utcnow
+from marketing_app.services import event_processing, job_runs, segment_schedule
 from marketing_app.services.job_execution import RetryableJobError, run_job
+from marketing_app.settings import get_settings
 
 
 @app.task(name="jobs.tasks.tick", ignore_result=True)
@@ -27,8 +30,17 @@ def tick() -> int:
 @app.task(name="jobs.tasks.process_tenant_events", ignore_result=True)
 def process_tenant_events(tenant_id: str) -> int:
     """Attach a tenant's new events to profiles, batch by batch, until none are left."""
+    started = utcnow()
     with session_scope() as session:
-        return event_processing.process_all_pending(session=session, tenant_id=uuid.UUID(tenant_id))
+        handled = event_processing.process_all_pending(
+            session=session, tenant_id=uuid.UUID(tenant_id)
+        )
+    if handled:  # segments follow the profiles these events changed, within seconds
+        with session_scope() as session:
+            segment_schedule.fold_recent_activity(
+                session=session, tenant_id=uuid.UUID(tenant_id), since=started
+            )
+    return handled
 
 
 @app.task(
@@ -47,4 +59,16 @@ def schedule_session_purge() -> None:
     with session_scope() as session:
         job_runs.create_job_run(
             session=session, tenant_id=None, kind="purge_sessions", label="Purge expired sessions"
+        )
+
+
+@app.task(name="jobs.tasks.schedule_segment_refresh", ignore_result=True)
+def schedule_segment_refresh() -> int:
+    """Recompute segments and RFM scores that time alone may have changed."""
+    settings = get_settings()
+    with session_scope() as session:
+        return segment_schedule.schedule_due_refreshes(
+            session=session,
+            segment_every=timedelta(minutes=settings.segment_refresh_minutes),
+            rfm_every=timedelta(hours=settings.rfm_refresh_hours),
         )

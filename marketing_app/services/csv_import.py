@@ -32,9 +32,17 @@ ProgressCallback = Callable[[int, int, str], None]
 
 
 def start_customer_import(
-    *, session: Session, tenant_id: uuid.UUID, filename: str, content: bytes
+    *,
+    session: Session,
+    tenant_id: uuid.UUID,
+    filename: str,
+    content: bytes,
+    list_id: int | None = None,
 ) -> JobRun:
-    """Keep the file and create its job (born claimed: enqueue it after commit)."""
+    """Keep the file and create its job (born claimed: enqueue it after commit).
+
+    With `list_id` every imported profile is also added to that static list.
+    """
     if not content.strip():
         raise InvalidInput("The file is empty.", field="file")
     if len(content) > MAX_FILE_BYTES:
@@ -54,7 +62,7 @@ def start_customer_import(
         tenant_id=tenant_id,
         kind="csv_import",
         label=f"Import {filename[:150]}",
-        params={"file_id": str(upload.id)},
+        params={"file_id": str(upload.id), **({"list_id": list_id} if list_id else {})},
         enqueue_now=True,
     )
 
@@ -103,8 +111,8 @@ def _row_fields(row: dict[str, str]) -> dict:
     return fields
 
 
-def import_row(session: Session, tenant_id: uuid.UUID, row: dict[str, str]) -> bool:
-    """Create or update one profile from a row; True when it was new. Raises DomainError."""
+def import_row(session: Session, tenant_id: uuid.UUID, row: dict[str, str]) -> tuple[int, bool]:
+    """Create or update one profile from a row: (its id, whether it is new). Raises DomainError."""
     contact_id = _existing_contact(session, tenant_id, row)
     fields = _row_fields(row)
     if contact_id is not None and "traits" in fields:
@@ -117,11 +125,16 @@ def import_row(session: Session, tenant_id: uuid.UUID, row: dict[str, str]) -> b
     if consent:
         apply_consent(contact, consent, utcnow(), source="import")
         session.add(contact)
-    return contact_id is None
+    return contact.id, contact_id is None
 
 
 def run_customer_import(
-    *, session: Session, tenant_id: uuid.UUID, file_id: uuid.UUID, progress: ProgressCallback
+    *,
+    session: Session,
+    tenant_id: uuid.UUID,
+    file_id: uuid.UUID,
+    progress: ProgressCallback,
+    on_profile: Callable[[int], None] | None = None,
 ) -> dict:
     """Import every row; returns the report kept on the job (counts and refused rows)."""
     upload = session.get(UploadedFile, file_id)
@@ -134,7 +147,9 @@ def run_customer_import(
     for number, row in enumerate(rows, start=2):  # line 1 is the header
         try:
             with session.begin_nested():
-                created = import_row(session, tenant_id, row)
+                contact_id, created = import_row(session, tenant_id, row)
+                if on_profile is not None:
+                    on_profile(contact_id)
             report["created" if created else "updated"] += 1
         except DomainError as exc:
             report["rejected_count"] += 1

@@ -9,10 +9,12 @@ from sqlmodel import Session
 
 from marketing_app.domain.errors import DomainError
 from marketing_app.models import JobRun
-from marketing_app.services import job_runs
+from marketing_app.services import job_runs, static_lists
 from marketing_app.services.auth import purge_expired_sessions
 from marketing_app.services.csv_import import run_customer_import
 from marketing_app.services.demo_data import generate_business_data
+from marketing_app.services.rfm import compute_rfm
+from marketing_app.services.segment_membership import recompute_segment
 
 JobHandler = Callable[[Session, JobRun, Callable[[int, int, str], None]], str]
 
@@ -36,24 +38,59 @@ def _generate_demo_data(session: Session, job: JobRun, progress) -> str:
 
 
 def _import_customers(session: Session, job: JobRun, progress) -> str:
+    imported: list[int] = []
     report = run_customer_import(
         session=session,
         tenant_id=job.tenant_id,
         file_id=uuid.UUID(job.params["file_id"]),
         progress=progress,
+        on_profile=imported.append,
     )
-    job_runs.store_result(session=session, job_id=job.id, result=report)
-    return (
+    summary = (
         f"{report['created']} created, {report['updated']} updated, "
         f"{report['rejected_count']} rejected"
     )
+    if job.params.get("list_id"):  # a static list import: the rows' profiles join the list
+        added = static_lists.add_members(
+            session=session,
+            tenant_id=job.tenant_id,
+            list_id=int(job.params["list_id"]),
+            contact_ids=imported,
+        )
+        report["added_to_list"] = added
+        summary += f"; {added} added to the list"
+    job_runs.store_result(session=session, job_id=job.id, result=report)
+    return summary
 
 
 def _purge_sessions(session: Session, job: JobRun, progress) -> str:
     return f"Removed {purge_expired_sessions(session=session)} expired sessions"
 
 
+def _recompute_segment(session: Session, job: JobRun, progress) -> str:
+    progress(0, 1, "Finding the members")
+    change = recompute_segment(
+        session=session,
+        tenant_id=job.tenant_id,
+        segment_id=int(job.params["segment_id"]),
+        version=job.params.get("version"),
+    )
+    session.commit()
+    if change.stale:
+        return "Skipped: the segment changed since; a newer recalculation follows"
+    return f"{change.members} members ({change.entered} entered, {change.exited} exited)"
+
+
+def _compute_rfm(session: Session, job: JobRun, progress) -> str:
+    progress(0, 1, "Scoring customers")
+    scored = compute_rfm(session=session, tenant_id=job.tenant_id)
+    session.commit()
+    return f"Scored {scored} customers"
+
+
 HANDLERS: dict[str, JobHandler] = {
+    "segment_recompute": _recompute_segment,
+    "rfm_compute": _compute_rfm,
     "demo_data": _generate_demo_data,
     "purge_sessions": _purge_sessions,
     "csv_import": _import_customers,

@@ -142,3 +142,58 @@ def test_worker_attaches_tracked_events_to_profiles(worker, session, tenant):
                 return
         time.sleep(0.5)
     pytest.fail(f"event not processed in {WAIT_SECONDS}s:\n{_worker_log(worker)}")
+
+
+def test_a_tracked_event_moves_its_profile_into_a_segment(worker, session, tenant):
+    """Ingest -> worker attaches the event -> the same task folds the profile into segments."""
+    from jobs.dispatch import enqueue_event_processing
+    from marketing_app.models import SegmentMember, SegmentMembershipChange
+    from marketing_app.services import segments
+    from marketing_app.services.ingestion import ingest_messages
+
+    browsers = segments.create_segment(
+        session=session,
+        tenant_id=tenant.id,
+        name="Viewed a product this week",
+        definition={
+            "root": {"children": [{"kind": "event", "name": "Product Viewed", "within_days": 7}]}
+        },
+    )
+    job = segments.recompute_job(session=session, segment=browsers)
+    session.commit()
+    assert enqueue_job_run(job.id)
+    assert _wait_for_finish(job.id, worker).message.startswith("0 members")
+    ingest_messages(
+        session=session,
+        tenant_id=tenant.id,
+        messages=[
+            {
+                "type": "track",
+                "event": "Product Viewed",
+                "userId": "seg-1",
+                "messageId": "seg-1-view",
+                "properties": {"sku": "SKU-9"},
+            }
+        ],
+    )
+    session.commit()
+    enqueue_event_processing(tenant.id)
+    deadline = time.monotonic() + WAIT_SECONDS
+    while time.monotonic() < deadline:
+        with Session(get_engine()) as fresh:
+            member = fresh.exec(
+                select(Contact.user_id)
+                .join(SegmentMember, SegmentMember.contact_id == Contact.id)
+                .where(SegmentMember.segment_id == browsers.id)
+            ).first()
+            if member is not None:
+                assert member == "seg-1"
+                entered = fresh.exec(
+                    select(SegmentMembershipChange.change).where(
+                        SegmentMembershipChange.segment_id == browsers.id
+                    )
+                ).all()
+                assert entered == ["entered"]
+                return
+        time.sleep(0.5)
+    pytest.fail(f"profile not folded into the segment in {WAIT_SECONDS}s:\n{_worker_log(worker)}")

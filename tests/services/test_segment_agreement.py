@@ -175,3 +175,39 @@ def test_membership_of_another_segment_agrees(world):
     segment_id = world[2]["segment_id"]
     for member in (True, False):
         _agree(world, sd.SegmentMembershipCondition(segment_id=segment_id, member=member))
+
+
+ONE_OF_EACH_KIND = [
+    sd.TraitCondition(field="first_name", op="contains", value="a"),
+    sd.TraitCondition(field="birthday", op="anniversary_within_next_days", value=7),
+    sd.TraitCondition(field="last_order_at", op="within_last_days", value=60),
+    sd.TraitCondition(field="total_spent", op="gte", value=500),
+    sd.TraitCondition(field="custom.score", op="gt", value=2),
+    sd.TraitCondition(field="custom.flag", op="is_true"),
+    sd.EventCondition(
+        name="Product Viewed",
+        count_op="at_least",
+        count=2,
+        within_days=365,
+        where=[sd.PropertyFilter(property="campaign_id", op="eq", value="c1")],
+    ),
+    sd.EventTimeCondition(name="Email Delivered", which="first", op="within_last_days", value=60),
+    sd.OrderMetricCondition(metric="average_order_value", op="gte", value=250, within_days=90),
+    sd.OrderedProductCondition(match="category", value="EDIBLES"),
+    sd.NoOrderCondition(days=60),
+    sd.EngagementCondition(action="opened", within_days=90),
+    sd.ConsentCondition(channel="email", state="suppressed"),
+    sd.RfmCondition(groups=["Champions", "Lost"]),
+    sd.TopSpendersCondition(percent=25),
+    sd.RandomBucketCondition(low=0, high=50, salt=3),
+]
+
+
+@pytest.mark.parametrize("condition", ONE_OF_EACH_KIND, ids=lambda c: c.kind)
+def test_each_condition_kind_splits_the_population(world, condition):
+    """Not only agreement: each kind selects some profiles and leaves others out."""
+    _agree(world, condition)
+    db, tenant_id, _ids, facts = world
+    definition = sd.SegmentDefinition(root=sd.Group(children=[condition]))
+    matched = sum(evaluate(definition, f, NOW) for f in facts.values())
+    assert 0 < matched < len(facts)

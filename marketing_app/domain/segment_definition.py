@@ -8,6 +8,7 @@ is its negation (so it includes unset).
 
 from __future__ import annotations
 
+import math
 from datetime import date
 from typing import Annotated, Any, Literal
 
@@ -86,6 +87,9 @@ ENGAGEMENT_EVENTS = {
     ("sms", "clicked"): "SMS Link Clicked",
 }
 MAX_DEPTH = 6
+MAX_NUMBER = 1e12  # beyond any real count or amount; keeps SQL arithmetic inside bigint
+MAX_MONEY = 1e9  # dollars: average order value compares total with amount x order count
+MAX_ID = 2**31 - 1
 MAX_CONDITIONS = 50
 Scalar = str | int | float | bool
 
@@ -97,6 +101,8 @@ class _Strict(BaseModel):
 def _number(value: Any, what: str) -> float:
     if isinstance(value, bool) or not isinstance(value, int | float):
         raise ValueError(f"{what} must be a number")
+    if not math.isfinite(value) or abs(value) > MAX_NUMBER:
+        raise ValueError(f"{what} must be a finite number up to {MAX_NUMBER:,.0f}")
     return float(value)
 
 
@@ -108,9 +114,11 @@ def _check_value(field_type: str, op: str, value: Any) -> None:
         if not isinstance(value, list) or not value:
             raise ValueError(f"'{op}' needs a non-empty list of values")
         if field_type == "reference" and not all(
-            isinstance(v, int) and not isinstance(v, bool) for v in value
+            isinstance(v, int) and not isinstance(v, bool) and 1 <= v <= MAX_ID for v in value
         ):
             raise ValueError("choose locations or staff by id")
+        if not all(isinstance(v, str | int | float) and not isinstance(v, bool) for v in value):
+            raise ValueError(f"'{op}' needs a list of texts or numbers")
         return
     if op == "between":
         if not isinstance(value, list) or len(value) != 2:
@@ -138,6 +146,8 @@ def _check_value(field_type: str, op: str, value: Any) -> None:
         return
     if not isinstance(value, str | int | float) or isinstance(value, bool) or value == "":
         raise ValueError(f"'{op}' needs a value")
+    if not isinstance(value, str):
+        _number(value, f"'{op}' value")
 
 
 class TraitCondition(_Strict):
@@ -217,6 +227,9 @@ class OrderMetricCondition(Window):
     @model_validator(mode="after")
     def _fits(self) -> OrderMetricCondition:
         _check_value("number", self.op, self.value)
+        bounds = self.value if isinstance(self.value, list) else [self.value]
+        if any(abs(v) > MAX_MONEY for v in bounds):
+            raise ValueError(f"amounts and counts go up to {MAX_MONEY:,.0f}")
         return self
 
 
@@ -256,7 +269,7 @@ class ConsentCondition(_Strict):
 
 class SegmentMembershipCondition(_Strict):
     kind: Literal["segment"] = "segment"
-    segment_id: int = Field(ge=1)
+    segment_id: int = Field(ge=1, le=MAX_ID)
     member: bool = True
 
 

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 from marketing_app.domain.errors import InvalidInput
+from marketing_app.domain.segment_definition import MAX_ID, MAX_MONEY
 
 
 @dataclass(frozen=True)
@@ -37,9 +39,12 @@ class Preset:
 
 def _number(params: dict, name: str) -> float:
     try:
-        return float(params[name])
+        value = float(params[name])
     except (TypeError, ValueError):
         raise InvalidInput(f"{name} must be a number.", field="params") from None
+    if not math.isfinite(value) or abs(value) > MAX_MONEY:
+        raise InvalidInput(f"{name} must be a number up to {MAX_MONEY:,.0f}.", field="params")
+    return value
 
 
 def _days(params: dict) -> int:
@@ -52,9 +57,12 @@ def _days(params: dict) -> int:
 def _ids(value) -> list[int]:
     values = value if isinstance(value, list) else [value]
     try:
-        return [int(v) for v in values]
-    except (TypeError, ValueError):
+        ids = [int(v) for v in values]
+    except (TypeError, ValueError, OverflowError):
         raise InvalidInput("Choose from the list.", field="params") from None
+    if not all(1 <= i <= MAX_ID for i in ids):
+        raise InvalidInput("Choose from the list.", field="params")
+    return ids
 
 
 PRESETS: tuple[Preset, ...] = (

@@ -13,6 +13,7 @@ from typing import Any
 
 from pydantic import ValidationError
 from sqlalchemy import func
+from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
 from marketing_app.domain import segment_definition as sd
@@ -145,6 +146,8 @@ def create_segment(
         raise InvalidInput("kind must be dynamic or static", field="kind")
     if _name_taken(session, tenant_id, name):
         raise Conflict(f"A segment named {name!r} already exists.", field="name")
+    if kind == SegmentKind.STATIC and definition:
+        raise InvalidInput("A static list has no definition.", field="definition")
     parsed = (
         validate_definition(session=session, tenant_id=tenant_id, raw=definition or {})
         if kind == SegmentKind.DYNAMIC
@@ -158,9 +161,18 @@ def create_segment(
         definition=_stored(parsed),
         preset=preset[:40],
     )
-    session.add(segment)
-    session.flush()
+    _save(session, segment)
     return segment
+
+
+def _save(session: Session, segment: Segment) -> None:
+    """Flush; two simultaneous saves of one name end as a Conflict, not a database error."""
+    try:
+        with session.begin_nested():
+            session.add(segment)
+            session.flush()
+    except IntegrityError:
+        raise Conflict(f"A segment named {segment.name!r} already exists.", field="name") from None
 
 
 def update_segment(
@@ -188,9 +200,9 @@ def update_segment(
         )
         if _stored(parsed) != segment.definition:
             segment.definition, segment.version = _stored(parsed), segment.version + 1
+            segment.preset = ""  # no longer the preset's definition
     segment.updated_at = utcnow()
-    session.add(segment)
-    session.flush()
+    _save(session, segment)
     return segment
 
 
@@ -206,6 +218,8 @@ def delete_segment(*, session: Session, tenant_id: uuid.UUID, segment_id: int) -
 
 
 def get_segment(*, session: Session, tenant_id: uuid.UUID, segment_id: int) -> Segment:
+    if not isinstance(segment_id, int) or not 1 <= segment_id <= sd.MAX_ID:
+        raise NotFound("Segment not found.")
     segment = session.get(Segment, segment_id)
     if segment is None or segment.tenant_id != tenant_id:
         raise NotFound("Segment not found.")
@@ -234,7 +248,8 @@ def _profile_row(contact: Contact) -> dict[str, Any]:
         "email": contact.email or "",
         "phone": contact.phone or "",
         "order_count": contact.order_count,
-        "total_spent": contact.total_spent_cents / 100,
+        "total_spent": contact.total_spent_cents / 100,  # for display
+        "total_spent_cents": contact.total_spent_cents,
         "last_order_at": contact.last_order_at.isoformat() if contact.last_order_at else "",
     }
 
@@ -248,7 +263,7 @@ def estimate(
     now: datetime | None = None,
 ) -> Estimate:
     """How many profiles match right now, and a few of them: the builder's live count."""
-    parsed = validate_definition(session=session, tenant_id=tenant_id, raw=definition)
+    parsed = validate_definition(session=session, tenant_id=tenant_id, raw=definition or {})
     ids = members_query(parsed, compile_context(session, tenant_id, now)).subquery()
     count = session.exec(select(func.count()).select_from(ids)).one()
     total = session.exec(select(func.count()).where(Contact.tenant_id == tenant_id)).one()
@@ -271,6 +286,7 @@ def segment_members(
 ) -> tuple[list[dict[str, Any]], int]:
     """The stored members (as of the last recompute), biggest spenders first."""
     get_segment(session=session, tenant_id=tenant_id, segment_id=segment_id)
+    limit, offset = max(1, min(limit, 500)), max(0, min(offset, sd.MAX_ID))
     members = select(SegmentMember.contact_id).where(SegmentMember.segment_id == segment_id)
     total = session.exec(select(func.count()).select_from(members.subquery())).one()
     rows = session.exec(
@@ -285,6 +301,8 @@ def segment_members(
 
 def recompute_job(*, session: Session, segment: Segment, enqueue_now: bool = True) -> JobRun:
     """The job row that brings the segment's members up to date (written in the caller's txn)."""
+    if segment.kind != SegmentKind.DYNAMIC:
+        raise InvalidInput("A static list changes only when people are added or removed.")
     return job_runs.create_job_run(
         session=session,
         tenant_id=segment.tenant_id,

@@ -28,9 +28,15 @@ def _static_list(session: Session, tenant_id: uuid.UUID, list_id: int) -> Segmen
     segment = get_segment(session=session, tenant_id=tenant_id, segment_id=list_id)
     if segment.kind != SegmentKind.STATIC:
         raise InvalidInput(
-            "Members of a dynamic segment follow its definition; add them to a static list."
+            "Members of a dynamic segment follow its definition; add them to a static list.",
+            field="segment_id",
         )
     return segment
+
+
+def _valid_ids(contact_ids: Iterable[int]) -> set[int]:
+    """Ids that can exist; anything else cannot be a member and is ignored."""
+    return {int(c) for c in contact_ids if isinstance(c, int) and 0 < c < 2**63}
 
 
 def _history(segment: Segment, contact_ids: Iterable[int], change: str, now) -> list[dict]:
@@ -60,7 +66,7 @@ def add_members(
 ) -> int:
     """Add the tenant's profiles among `contact_ids`; already-members and strangers are skipped."""
     segment = _static_list(session, tenant_id, list_id)
-    wanted = {int(c) for c in contact_ids}
+    wanted = _valid_ids(contact_ids)
     if not wanted:
         return 0
     mine = set(
@@ -99,7 +105,7 @@ def remove_members(
     *, session: Session, tenant_id: uuid.UUID, list_id: int, contact_ids: Iterable[int]
 ) -> int:
     segment = _static_list(session, tenant_id, list_id)
-    wanted = {int(c) for c in contact_ids}
+    wanted = _valid_ids(contact_ids)
     present = (
         sorted(
             session.exec(

@@ -206,6 +206,47 @@ def test_fold_evaluates_referenced_segments_first(db, world):
             "must be a number",
         ),
         ({"root": {"children": [{"kind": "teleport"}]}}, "does not match any of the expected"),
+        (
+            {
+                "root": {
+                    "children": [
+                        {
+                            "kind": "orders",
+                            "metric": "total_spent",
+                            "op": "gt",
+                            "value": float("nan"),
+                        }
+                    ]
+                }
+            },
+            "finite number",
+        ),
+        (
+            {
+                "root": {
+                    "children": [
+                        {
+                            "kind": "orders",
+                            "metric": "average_order_value",
+                            "op": "gt",
+                            "value": 1e10,
+                        }
+                    ]
+                }
+            },
+            "amounts and counts go up to",
+        ),
+        (
+            {
+                "root": {
+                    "children": [
+                        {"kind": "trait", "field": "custom.score", "op": "eq", "value": 1e30}
+                    ]
+                }
+            },
+            "finite number",
+        ),
+        ({"root": {"children": [{"kind": "segment", "segment_id": 2**70}]}}, "less than or equal"),
     ],
 )
 def test_invalid_definitions_are_refused_pointing_at_the_condition(db, world, definition, message):
@@ -246,3 +287,20 @@ def test_members_never_cross_tenants(db, world):
     assert owners == {tenant_id}
     estimate = segments.estimate(session=db, tenant_id=other.id, definition={}, now=NOW)
     assert estimate.count == estimate.total_profiles == 20
+
+
+def test_lists_names_and_ids_are_guarded(db, world):
+    tenant_id, _ = world
+    with pytest.raises(InvalidInput, match="no definition"):
+        segments.create_segment(
+            session=db, tenant_id=tenant_id, name="L", kind="static", definition=TWO_ORDERS
+        )
+    static = segments.create_segment(session=db, tenant_id=tenant_id, name="L", kind="static")
+    with pytest.raises(InvalidInput, match="static list"):
+        segments.recompute_job(session=db, segment=static)
+    with pytest.raises(Conflict, match="already exists"):
+        segments.create_segment(session=db, tenant_id=tenant_id, name=" l ")
+    for bad_id in (0, -1, 2**70):
+        with pytest.raises(NotFound):
+            segments.get_segment(session=db, tenant_id=tenant_id, segment_id=bad_id)
+    assert segments.estimate(session=db, tenant_id=tenant_id, definition=None, now=NOW).count

@@ -15,6 +15,12 @@ TENANT_DASHBOARD = f"/t/[{TENANT_ROUTE_ARG}]/dashboard"
 TENANT_SETTINGS = f"/t/[{TENANT_ROUTE_ARG}]/settings"
 TENANT_CUSTOMERS = f"/t/[{TENANT_ROUTE_ARG}]/customers"
 CUSTOMER_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/customers/[customer_id]"
+TENANT_SEGMENTS = f"/t/[{TENANT_ROUTE_ARG}]/segments"
+SEGMENT_NEW = f"/t/[{TENANT_ROUTE_ARG}]/segments/new"
+SEGMENT_RFM = f"/t/[{TENANT_ROUTE_ARG}]/segments/rfm"
+SEGMENT_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/segments/[segment_id]"
+SEGMENT_EDIT = f"/t/[{TENANT_ROUTE_ARG}]/segments/[segment_id]/edit"
+STATIC_LIST_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/segments/lists/[segment_id]"
 
 
 def dashboard_url(slug: str) -> str:
@@ -23,6 +29,22 @@ def dashboard_url(slug: str) -> str:
 
 def settings_url(slug: str) -> str:
     return f"/t/{slug}/settings"
+
+
+def segments_url(slug: str) -> str:
+    return f"/t/{slug}/segments"
+
+
+def segment_url(slug: str, segment_id: int | str) -> str:
+    return f"/t/{slug}/segments/{segment_id}"
+
+
+def segment_edit_url(slug: str, segment_id: int | str) -> str:
+    return f"/t/{slug}/segments/{segment_id}/edit"
+
+
+def static_list_url(slug: str, segment_id: int | str) -> str:
+    return f"/t/{slug}/segments/lists/{segment_id}"
 
 
 def tenant_slug_from_path(path: str) -> str:

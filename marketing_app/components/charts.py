@@ -50,3 +50,21 @@ def location_revenue_figure(rows: list[dict[str, Any]]) -> go.Figure:
     figure.update_layout(title={"text": "Revenue by location, last 90 days", "x": 0})
     figure.update_xaxes(tickprefix="$", tickformat=",.0f")
     return _base_layout(figure)
+
+
+def rfm_groups_figure(groups: list[dict[str, Any]]) -> go.Figure:
+    """Customers per RFM group, best groups first (rows as `rfm.rfm_summary` gives them)."""
+    figure = go.Figure(
+        go.Bar(
+            x=[g["group"] for g in groups],
+            y=[g["customers"] for g in groups],
+            marker_color=ACCENT,
+            text=[f"{g['customers']:,}" for g in groups],
+            textposition="outside",
+            cliponaxis=False,
+            hovertemplate="%{x}<br>%{y:,} customers<extra></extra>",
+        )
+    )
+    figure.update_layout(title={"text": "Customers per RFM group", "x": 0})
+    figure.update_yaxes(tickformat=",d", rangemode="tozero")
+    return _base_layout(figure, height=360)

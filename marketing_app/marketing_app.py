@@ -3,7 +3,18 @@
 import reflex as rx
 
 from marketing_app.api.app import create_api
-from marketing_app.pages import admin, customers, dashboard, home, login, settings
+from marketing_app.pages import (
+    admin,
+    customers,
+    dashboard,
+    home,
+    login,
+    segments,
+    segments_builder,
+    segments_detail,
+    segments_rfm,
+    settings,
+)
 
 PAGES = [
     (home.home_page, home, "Marketing"),
@@ -12,6 +23,8 @@ PAGES = [
     (settings.settings_page, settings, "Settings"),
     (admin.admin_page, admin, "Admin"),
     (customers.customers_page, customers, "Customers"),
+    (segments.segments_page, segments, "Segments"),
+    (segments_rfm.rfm_page, segments_rfm, "RFM groups"),
 ]
 
 app = rx.App(api_transformer=create_api())
@@ -23,3 +36,33 @@ app.add_page(
     title="Customer",
     on_load=customers.DETAIL_ON_LOAD,
 )
+# Pages sharing a module: (component, route, title, on_load). Static paths (new, rfm,
+# lists/...) outrank [segment_id] in the router.
+MORE_PAGES = [
+    (
+        segments_builder.segment_builder_page,
+        segments_builder.NEW_ROUTE,
+        "New segment",
+        segments_builder.ON_LOAD,
+    ),
+    (
+        segments_builder.segment_builder_page,
+        segments_builder.EDIT_ROUTE,
+        "Edit segment",
+        segments_builder.ON_LOAD,
+    ),
+    (
+        segments_detail.segment_detail_page,
+        segments_detail.ROUTE,
+        "Segment",
+        segments_detail.ON_LOAD,
+    ),
+    (
+        segments_detail.static_list_page,
+        segments_detail.LIST_ROUTE,
+        "Static list",
+        segments_detail.LIST_ON_LOAD,
+    ),
+]
+for component, route, title, on_load in MORE_PAGES:
+    app.add_page(component, route=route, title=title, on_load=on_load)

@@ -1,9 +1,15 @@
 #!/usr/bin/env bash
 # make bench: each benchmark prints one JSON line. Each run makes its own database on the
 # server in DATABASE_URL (default: the local PostgreSQL); REDIS_URL is used when set.
+# The segmentation benchmark's size: BENCH_PROFILES (default 1,000,000 profiles) and
+# BENCH_SEGMENT_EVENTS (default 10,000,000 events).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export DATABASE_URL="${DATABASE_URL:-postgresql+psycopg://postgres@127.0.0.1:5432/postgres}"
 for bench in bench/*_bench.py; do
-  .venv/bin/python "$bench" 2>/dev/null | grep '^{'
+  args=()
+  if [[ $bench == bench/segment_bench.py ]]; then
+    args=(--profiles "${BENCH_PROFILES:-1000000}" --events "${BENCH_SEGMENT_EVENTS:-10000000}")
+  fi
+  .venv/bin/python "$bench" "${args[@]}" 2>/dev/null | grep '^{'
 done

@@ -261,8 +261,8 @@ class SegmentBuilderState(SessionState):
         cond = self._condition(gi, ci)
         if cond is not None and attribute in TEXT_ATTRIBUTES:
             setattr(cond, attribute, str(value)[:200])
-            if attribute == "field":
-                cond.value, cond.value2, cond.picked = "", "", []
+            if attribute == "field":  # a new field starts from its first operator
+                cond.op, cond.value, cond.value2, cond.picked = "", "", "", []
         return self._changed()
 
     @rx.event

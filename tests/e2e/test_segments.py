@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from playwright.sync_api import Page, expect
@@ -156,6 +157,47 @@ def test_marketer_builds_a_segment_watching_the_live_count_then_sees_its_members
     expect(page.locator(".condition-row")).to_have_count(3, timeout=SLOW)
     expect(page.locator("#c-0-0-value")).to_have_value("150")
     expect(count).to_have_text(final, timeout=SLOW)
+    page.fill("#c-0-0-value", "100")
+    changed = _count_text(LEAF, _definition({**SPENT, "value": 100}, NO_ORDER, OPENED))
+    expect(count).to_have_text(changed, timeout=SLOW)
+    page.click("#save-segment")
+    expect(page).to_have_url(re.compile(r"/segments/\d+$"), timeout=SLOW)
+    expect(summary.first).to_have_text("spent more than $100 in the last 90 days", timeout=SLOW)
+    expect(page.locator(".job-progress")).to_contain_text("succeeded", timeout=JOB)
+    expect(page.locator("#member-count")).to_have_text(changed.split(" of ")[0], timeout=SLOW)
+
+    with page.expect_download() as download:
+        page.click("#export-csv")
+    exported = download.value
+    assert exported.suggested_filename == "lapsed-big-spenders-who-still-read.csv"
+    content = Path(exported.path()).read_text()
+    assert content.startswith("email,phone,first_name") and OPENER_EMAIL in content
+
+
+def test_a_location_condition_counts_the_customers_of_the_chosen_store(page):
+    with session_scope() as session:
+        tenant = get_tenant_by_slug(session=session, slug=LEAF)
+        [store, *_] = profiles.list_locations(session=session, tenant_id=tenant.id)
+        store_id, store_name = store.id, store.name
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.goto(f"/t/{LEAF}/segments/new")
+    expect(page.locator("#live-count")).to_be_visible(timeout=SLOW)
+    _add_condition(page, 0, "Profile field")
+    page.click("#c-0-0-field")
+    page.get_by_role("option", name="Location").click()
+    expect(page.locator("#c-0-0-op")).to_have_text("is one of")
+    error = page.locator("#estimate-error")
+    expect(error).to_contain_text("choose at least one location", timeout=SLOW)
+    page.locator("#c-0-0-picked").get_by_text(store_name).click()
+    location = {"kind": "trait", "field": "location", "op": "in", "value": [store_id]}
+    expect(page.locator("#live-count")).to_have_text(
+        _count_text(LEAF, _definition(location)), timeout=SLOW
+    )
+    page.click("#group-0-negate")
+    negated = _definition(location)
+    negated["root"]["children"][0]["negate"] = True
+    expect(page.locator("#live-count")).to_have_text(_count_text(LEAF, negated), timeout=SLOW)
+    screenshot(page, "segment-builder-location")
 
 
 def test_a_bad_condition_shows_the_message_naming_it_instead_of_a_count(page):
@@ -312,6 +354,35 @@ def test_a_definition_deeper_than_the_builder_is_shown_read_only(page):
     expect(page.locator("#readonly-definition")).to_contain_text('"negate": true')
     expect(page.locator("#live-count")).to_have_text(_count_text(LEAF, deep), timeout=SLOW)
     screenshot(page, "segment-builder-readonly")
+
+
+def test_deleting_a_segment_another_one_uses_is_refused(page):
+    with session_scope() as session:
+        tenant = get_tenant_by_slug(session=session, slug=LEAF)
+        used = segments.create_segment(
+            session=session, tenant_id=tenant.id, name="Used by another", definition={}
+        )
+        user = segments.create_segment(
+            session=session,
+            tenant_id=tenant.id,
+            name="Uses another",
+            definition=_definition({"kind": "segment", "segment_id": used.id}),
+        )
+        used_id, user_id = used.id, user.id
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.goto(f"/t/{LEAF}/segments/{used_id}")
+    page.click("#delete-segment")
+    page.click("#confirm-delete")
+    expect(page.locator("#delete-error")).to_contain_text("Uses another", timeout=SLOW)
+    screenshot(page, "segment-delete-refused")
+    page.goto(f"/t/{LEAF}/segments/{user_id}")
+    expect(page.locator("#definition-summary li")).to_have_text(
+        "in segment “Used by another”", timeout=SLOW
+    )
+    page.click("#delete-segment")
+    page.click("#confirm-delete")
+    expect(page).to_have_url(re.compile(f"/t/{LEAF}/segments$"), timeout=SLOW)
+    expect(page.locator("#segments-table")).not_to_contain_text("Uses another")
 
 
 def test_another_tenants_segment_is_not_found(page):

@@ -9,7 +9,8 @@ import uuid
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Index, UniqueConstraint, text
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from marketing_app.models.base import BigId, utcnow
@@ -33,7 +34,10 @@ class Contact(SQLModel, table=True):
     birthday: date | None = None
     location_id: int | None = Field(default=None, foreign_key="locations.id", ondelete="SET NULL")
     staff_id: int | None = Field(default=None, foreign_key="staff_members.id", ondelete="SET NULL")
-    traits: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
+    # jsonb on PostgreSQL: segment conditions read custom traits of every profile.
+    traits: dict[str, Any] = Field(
+        default_factory=dict, sa_type=JSON().with_variant(JSONB(), "postgresql")
+    )
     email_consent: bool = False
     sms_consent: bool = False
     # Where and when consent last changed: "tracking", "api", "import", "ui", "shopify"...
@@ -104,18 +108,40 @@ class OrderItem(SQLModel, table=True):
     price_cents: int = Field(default=0, sa_type=BigInteger)
 
 
+ATTACHED = text("contact_id IS NOT NULL")
+
+
 class Event(SQLModel, table=True):
     __tablename__ = "events"
     __table_args__ = (
         UniqueConstraint("tenant_id", "message_id", name="uq_event_message_id"),
         Index("ix_events_tenant_occurred", "tenant_id", "occurred_at"),
         Index("ix_events_unprocessed", "tenant_id", "processed_at", "id"),
+        # Segment conditions read attached events by name and time. Partial on contact_id, so
+        # ingestion (which writes unattached rows) never touches these two indexes.
+        Index(
+            "ix_events_contact_name_time",
+            "contact_id",
+            "name",
+            "occurred_at",
+            postgresql_where=ATTACHED,
+            sqlite_where=ATTACHED,
+        ),
+        Index(
+            "ix_events_tenant_name_time",
+            "tenant_id",
+            "name",
+            "occurred_at",
+            postgresql_include=["contact_id"],
+            postgresql_where=ATTACHED,
+            sqlite_where=ATTACHED,
+        ),
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
     tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
     contact_id: int | None = Field(
-        default=None, foreign_key="contacts.id", index=True, ondelete="SET NULL", sa_type=BigId
+        default=None, foreign_key="contacts.id", ondelete="SET NULL", sa_type=BigId
     )
     message_id: str = Field(max_length=100)
     type: str = Field(max_length=20)  # track | identify | page | screen | group | alias

@@ -12,13 +12,14 @@ from __future__ import annotations
 import uuid
 from datetime import datetime
 
-from sqlalchemy import and_, case, delete, func, literal, or_, select, true
+from sqlalchemy import and_, case, delete, exists, func, literal, or_, select, true
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from marketing_app.domain.segment_definition import RFM_GROUPS
 from marketing_app.models import Contact, RfmScore, Tenant
 from marketing_app.models.base import utcnow
+from marketing_app.services.segments import allow_big_sorts
 
 GROUP_EXPLANATIONS = {
     "Champions": "Bought recently, buy often and spend the most.",
@@ -99,6 +100,7 @@ def _scores_query(tenant_id: uuid.UUID, now: datetime):
 def compute_rfm(*, session: Session, tenant_id: uuid.UUID, now: datetime | None = None) -> int:
     """Rescore every customer of the tenant who ordered; rows only change when scores do."""
     now = now or utcnow()
+    allow_big_sorts(session)
     dialect = session.get_bind().dialect.name
     insert = (postgresql if dialect == "postgresql" else sqlite).insert
     columns = [
@@ -114,22 +116,19 @@ def compute_rfm(*, session: Session, tenant_id: uuid.UUID, now: datetime | None 
     changed = [statement.excluded[c] for c in ("recency", "frequency", "monetary")]
     current = [RfmScore.recency, RfmScore.frequency, RfmScore.monetary]
     statement = statement.on_conflict_do_update(
-        index_elements=["contact_id"],
+        index_elements=["tenant_id", "contact_id"],
         set_={c: statement.excluded[c] for c in columns[2:]},
         where=or_(*[a != b for a, b in zip(current, changed, strict=True)]),
     )
     session.execute(statement)
     # Customers who no longer qualify (orders refunded away, profile merged) lose their score.
-    scored = select(Contact.id).where(
+    still_scored = exists().where(
+        Contact.id == RfmScore.contact_id,
         Contact.tenant_id == tenant_id,
         Contact.order_count > 0,
         col(Contact.last_order_at).is_not(None),
     )
-    session.execute(
-        delete(RfmScore).where(
-            RfmScore.tenant_id == tenant_id, ~col(RfmScore.contact_id).in_(scored)
-        )
-    )
+    session.execute(delete(RfmScore).where(RfmScore.tenant_id == tenant_id, ~still_scored))
     tenant = session.get(Tenant, tenant_id)
     tenant.settings = {**(tenant.settings or {}), "rfm_computed_at": now.isoformat()}
     session.add(tenant)

@@ -21,7 +21,12 @@ from marketing_app.models import Segment, SegmentMember, SegmentMembershipChange
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services.segment_sql import members_query
-from marketing_app.services.segments import compile_context, get_segment, parse_definition
+from marketing_app.services.segments import (
+    allow_big_sorts,
+    compile_context,
+    get_segment,
+    parse_definition,
+)
 
 SCRATCH = "segment_scratch"
 FOLD_IDS = "segment_fold_ids"
@@ -147,6 +152,7 @@ def recompute_segment(
     if segment.kind != SegmentKind.DYNAMIC or (version is not None and version < segment.version):
         return MembershipChange(0, 0, segment.member_count, stale=segment.kind == "dynamic")
     definition = parse_definition(segment.definition)
+    allow_big_sorts(session)
     _temp_table(session, SCRATCH)
     query = members_query(definition, compile_context(session, tenant_id, now))
     session.exec(insert(SCRATCH_TABLE).from_select(["contact_id"], query))
@@ -157,6 +163,18 @@ def recompute_segment(
     session.add(segment)
     session.flush()
     return MembershipChange(entered, exited, segment.member_count)
+
+
+def _store_fold_ids(session: Session, ids: list[int]) -> None:
+    if session.get_bind().dialect.name == "postgresql":  # one statement, one array parameter
+        session.execute(
+            text(f"INSERT INTO {FOLD_IDS} (contact_id) SELECT unnest(CAST(:ids AS BIGINT[]))"),
+            {"ids": ids},
+        )
+        return
+    for start in range(0, len(ids), 5000):
+        chunk = [{"contact_id": i} for i in ids[start : start + 5000]]
+        session.execute(insert(FOLD_IDS_TABLE), chunk)
 
 
 def dependency_order(segments: list[Segment]) -> list[Segment]:
@@ -189,12 +207,11 @@ def fold_contacts(
     now = now or utcnow()
     _temp_table(session, FOLD_IDS)
     ids = sorted(set(contact_ids))
-    for start in range(0, len(ids), 5000):
-        chunk = [{"contact_id": i} for i in ids[start : start + 5000]]
-        session.execute(insert(FOLD_IDS_TABLE), chunk)
+    _store_fold_ids(session, ids)
     if not ids:
         return MembershipChange(0, 0, 0)
     _analyze(session, FOLD_IDS)
+    allow_big_sorts(session)
     scope = _scratch_ids(FOLD_IDS)
     entered = exited = 0
     segments = (

@@ -14,7 +14,20 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, false, func, not_, or_, true
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    exists,
+    false,
+    func,
+    not_,
+    or_,
+    true,
+)
 from sqlmodel import col, select
 
 from marketing_app.domain import segment_definition as sd
@@ -63,6 +76,16 @@ def compile_node(node, ctx: CompileContext) -> ColumnElement[bool]:
     return COMPILERS[type(node)](node, ctx)
 
 
+def _has(query: Select) -> ColumnElement[bool]:
+    """The profile is among those `query` selects (its first column holds contact ids).
+
+    EXISTS, not IN: PostgreSQL runs it as a semi-join, and under NOT as an anti-join, where
+    NOT IN needs every id hashed within work_mem or else rescans per profile.
+    """
+    rows = query.subquery()
+    return exists().where(rows.c[0] == Contact.id)
+
+
 def _never_null(expr: ColumnElement) -> ColumnElement[bool]:
     return func.coalesce(expr, false())
 
@@ -88,7 +111,7 @@ def _trait(cond: sd.TraitCondition, ctx: CompileContext) -> ColumnElement[bool]:
     field_type = sd.trait_field_type(cond.field)
     if field_type == "custom":
         key = cond.field.removeprefix("custom.")
-        return _json_condition(Contact.traits, key, cond.op, cond.value, ctx)
+        return _json_condition(Contact.traits, key, cond.op, cond.value, ctx, binary=True)
     column = TRAIT_COLUMNS.get(cond.field) or getattr(Contact, cond.field)
     value = money_cents(cond.value) if cond.field == "total_spent" else cond.value
     if field_type == "string":
@@ -178,11 +201,14 @@ def _reference_condition(column, op, value) -> ColumnElement[bool]:
 # --- JSON (custom traits, event properties) -------------------------------------------------
 
 
-def _json_parts(column, key: str, ctx: CompileContext):
-    """(JSON type name, text value) of a top-level key, in portable type names."""
+def _json_parts(column, key: str, ctx: CompileContext, binary: bool):
+    """(JSON type name, text value) of a top-level key, in portable type names.
+
+    `binary`: the column is jsonb on PostgreSQL (contacts.traits); event properties stay json.
+    """
     if ctx.dialect == "postgresql":
         text = column[key].as_string()
-        kind = func.json_typeof(column[key])
+        kind = (func.jsonb_typeof if binary else func.json_typeof)(column[key])
         return case((kind == "string", "text"), (kind == "boolean", text), else_=kind), text
     path = '$."' + key + '"'
     kind = func.json_type(column, path)
@@ -190,17 +216,17 @@ def _json_parts(column, key: str, ctx: CompileContext):
     return kind, func.json_extract(column, path)
 
 
-def _json_condition(column, key: str, op: str, value, ctx: CompileContext):
-    kind, text = _json_parts(column, key, ctx)
+def _json_condition(column, key: str, op: str, value, ctx: CompileContext, binary=False):
+    kind, text = _json_parts(column, key, ctx, binary)
     if op in ("is_true", "is_false"):
         return _never_null(kind == ("true" if op == "is_true" else "false"))
     if op == "is_set":
         return _never_null(and_(kind.not_in(("null",)), or_(kind != "text", text != "")))
     if op == "is_not_set":
-        return not_(_json_condition(column, key, "is_set", value, ctx))
+        return not_(_json_condition(column, key, "is_set", value, ctx, binary))
     if op in ("ne", "not_contains", "not_in"):
         positive = {"ne": "eq"}.get(op, op.removeprefix("not_"))
-        return not_(_json_condition(column, key, positive, value, ctx))
+        return not_(_json_condition(column, key, positive, value, ctx, binary))
     is_number_test = op in NUMBER_COMPARISONS and (op != "eq" or not isinstance(value, str))
     if is_number_test:
         number = case((kind == "number", cast(text, Float)), else_=None)
@@ -224,13 +250,13 @@ def _count_condition(query: Select, count_op: str, count: int) -> ColumnElement[
     grouped = query.group_by(query.selected_columns[0])
     if count_op == "at_least":
         if count <= 1:
-            return col(Contact.id).in_(query) if count == 1 else true()
-        return col(Contact.id).in_(grouped.having(func.count() >= count))
+            return _has(query) if count == 1 else true()
+        return _has(grouped.having(func.count() >= count))
     if count_op == "at_most" or count == 0:
         if count == 0:
-            return not_(col(Contact.id).in_(query))
-        return not_(col(Contact.id).in_(grouped.having(func.count() > count)))
-    return col(Contact.id).in_(grouped.having(func.count() == count))
+            return not_(_has(query))
+        return not_(_has(grouped.having(func.count() > count)))
+    return _has(grouped.having(func.count() == count))
 
 
 def _event(cond: sd.EventCondition, ctx: CompileContext) -> ColumnElement[bool]:
@@ -243,9 +269,7 @@ def _event(cond: sd.EventCondition, ctx: CompileContext) -> ColumnElement[bool]:
 def _event_time(cond: sd.EventTimeCondition, ctx: CompileContext) -> ColumnElement[bool]:
     query = _events_of(cond.name, None, ctx).group_by(Event.contact_id)
     moment = (func.min if cond.which == "first" else func.max)(Event.occurred_at)
-    return col(Contact.id).in_(
-        query.having(_date_condition(moment, cond.op, cond.value, ctx, as_date=False))
-    )
+    return _has(query.having(_date_condition(moment, cond.op, cond.value, ctx, as_date=False)))
 
 
 def _engagement(cond: sd.EngagementCondition, ctx: CompileContext) -> ColumnElement[bool]:
@@ -284,8 +308,8 @@ def _order_metric(cond: sd.OrderMetricCondition, ctx: CompileContext) -> ColumnE
         metric, zero_matches = total, False
     passes = NUMBER_COMPARISONS[cond.op](metric, bound)
     if zero_matches:  # profiles without orders in the window count as 0 and pass
-        return not_(col(Contact.id).in_(query.having(not_(passes))))
-    return col(Contact.id).in_(query.having(passes))
+        return not_(_has(query.having(not_(passes))))
+    return _has(query.having(passes))
 
 
 def _holds_at_zero(cond: sd.OrderMetricCondition) -> bool:
@@ -312,12 +336,12 @@ def _ordered_product(cond: sd.OrderedProductCondition, ctx: CompileContext):
         OrderItem, col(OrderItem.order_id) == col(Order.id)
     )
     query = query.where(func.lower(PRODUCT_COLUMNS[cond.match]) == cond.value.lower())
-    found = col(Contact.id).in_(query)
+    found = _has(query)
     return found if cond.ordered else not_(found)
 
 
 def _no_order(cond: sd.NoOrderCondition, ctx: CompileContext) -> ColumnElement[bool]:
-    return not_(col(Contact.id).in_(_orders_since(ctx.since(cond.days), ctx)))
+    return not_(_has(_orders_since(ctx.since(cond.days), ctx)))
 
 
 # --- consent, membership, RFM, buckets ------------------------------------------------------
@@ -341,7 +365,7 @@ def _membership(cond: sd.SegmentMembershipCondition, ctx: CompileContext):
         col(SegmentMember.contact_id),
         ctx,
     )
-    inside = col(Contact.id).in_(members)
+    inside = _has(members)
     return inside if cond.member else not_(inside)
 
 
@@ -349,7 +373,7 @@ def _rfm(cond: sd.RfmCondition, ctx: CompileContext) -> ColumnElement[bool]:
     scored = select(RfmScore.contact_id).where(
         RfmScore.tenant_id == ctx.tenant_id, col(RfmScore.group_name).in_(cond.groups)
     )
-    return col(Contact.id).in_(_scoped(scored, col(RfmScore.contact_id), ctx))
+    return _has(_scoped(scored, col(RfmScore.contact_id), ctx))
 
 
 def _top_spenders(cond: sd.TopSpendersCondition, ctx: CompileContext):
@@ -364,7 +388,7 @@ def _top_spenders(cond: sd.TopSpendersCondition, ctx: CompileContext):
         .subquery()
     )
     top = select(ranked.c.contact_id).where((ranked.c.k - 1) * 100 < cond.percent * ranked.c.n)
-    return col(Contact.id).in_(top)
+    return _has(top)
 
 
 def _random_bucket(cond: sd.RandomBucketCondition, ctx: CompileContext):

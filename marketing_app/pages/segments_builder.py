@@ -7,7 +7,6 @@ from reflex.vars import Var
 
 from marketing_app import routes
 from marketing_app.components.choices import fixed_select, var_checkboxes, var_select
-from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import field_error, labeled
 from marketing_app.domain.segment_definition import RFM_GROUPS
 from marketing_app.pages.layout import shell
@@ -445,32 +444,39 @@ def _live_count() -> rx.Component:
     )
 
 
+def _sample_row(r) -> rx.Component:
+    ellipsis = {"white_space": "nowrap", "overflow": "hidden", "text_overflow": "ellipsis"}
+    return rx.hstack(
+        rx.vstack(
+            rx.link(
+                r["name"],
+                href="/t/" + B.current_slug + "/customers/" + r["id"],
+                size="2",
+                max_width="100%",
+                **ellipsis,
+            ),
+            rx.text(r["email"], size="1", color_scheme="gray", max_width="100%", **ellipsis),
+            spacing="0",
+            min_width="0",
+            flex="1",
+        ),
+        rx.vstack(
+            rx.text(r["spent"], size="2", white_space="nowrap"),
+            rx.text(r["orders_text"], size="1", color_scheme="gray", white_space="nowrap"),
+            spacing="0",
+            align="end",
+        ),
+        width="100%",
+        padding_y="0.4em",
+        border_bottom=f"1px solid {rx.color('gray', 4)}",
+    )
+
+
 def _sample() -> rx.Component:
-    table = simple_table(
-        ["Name", "Spent"],
-        B.sample,
-        lambda r: [
-            rx.vstack(
-                rx.link(r["name"], href="/t/" + B.current_slug + "/customers/" + r["id"]),
-                rx.text(
-                    r["email"],
-                    size="1",
-                    color_scheme="gray",
-                    white_space="nowrap",
-                    overflow="hidden",
-                    text_overflow="ellipsis",
-                    max_width="14em",
-                ),
-                spacing="0",
-            ),
-            rx.vstack(
-                rx.text(r["spent"], white_space="nowrap"),
-                rx.text(r["orders_text"], size="1", color_scheme="gray"),
-                spacing="0",
-            ),
-        ],
-        empty=rx.text("Nobody matches yet.", size="2", color_scheme="gray"),
-        table_id="estimate-sample",
+    rows = rx.cond(
+        B.sample.length() > 0,
+        rx.vstack(rx.foreach(B.sample, _sample_row), spacing="0", width="100%"),
+        rx.text("Nobody matches.", size="2", color_scheme="gray"),
     )
     return rx.card(
         rx.vstack(
@@ -478,9 +484,10 @@ def _sample() -> rx.Component:
             rx.cond(
                 B.est_error != "",
                 rx.text("—", color_scheme="gray"),
-                rx.cond(B.est_ready, table, rx.center(rx.spinner(), width="100%")),
+                rx.cond(B.est_ready, rows, rx.center(rx.spinner(), width="100%")),
             ),
             width="100%",
+            id="estimate-sample",
         ),
         width="100%",
     )

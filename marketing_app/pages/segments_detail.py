@@ -181,8 +181,12 @@ def _segment_content() -> rx.Component:
         rx.cond(
             (D.segment["stale"] != "") & ~D.job_active,
             rx.callout(
-                "The definition changed since the members were last calculated; "
-                "recalculate to bring them up to date.",
+                rx.cond(
+                    D.segment["stale"] == "never",
+                    "The members have not been calculated yet; recalculate to fill them.",
+                    "The definition changed since the members were last calculated; "
+                    "recalculate to bring them up to date.",
+                ),
                 icon="clock",
                 color_scheme="amber",
             ),

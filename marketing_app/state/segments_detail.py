@@ -92,7 +92,13 @@ class SegmentPageState(rx.State, mixin=True):
             "description": segment.description,
             "members": f"{segment.member_count:,}",
             "computed": when(segment.computed_at),
-            "stale": "yes" if segment.computed_version < segment.version else "",
+            "stale": (
+                "never"
+                if segment.computed_at is None
+                else "changed"
+                if segment.computed_version < segment.version
+                else ""
+            ),
         }
 
     def _refresh(self) -> bool:

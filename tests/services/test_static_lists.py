@@ -90,9 +90,9 @@ def test_csv_import_into_a_list_dedupes_and_reports_then_exports(session, tenant
     existing = _profile(session, tenant, "ann@example.com")
     session.commit()
     content = (
-        "email,first_name\nANN@example.com,Ann\nnew@example.com,Nia\n"
-        "new@example.com,Nia again\nnot-an-email,Bad\n"
-    ).encode()
+        b"email,first_name\nANN@example.com,Ann\nnew@example.com,Nia\n"
+        b"new@example.com,Nia again\nnot-an-email,Bad\n"
+    )
     job = static_lists.start_list_import(
         session=session,
         tenant_id=tenant.id,

@@ -9,20 +9,14 @@ to those profiles too, so folding a batch of events never rescans the whole popu
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy import (
     ColumnElement,
-    Float,
     Select,
     and_,
-    case,
-    cast,
     exists,
-    false,
     func,
     not_,
     or_,
@@ -40,24 +34,23 @@ from marketing_app.models import (
     SegmentMember,
     Suppression,
 )
+from marketing_app.services.segment_sql_parts import (
+    NUMBER_COMPARISONS,
+    CompileContext,
+    birthday_condition,
+    date_condition,
+    json_condition,
+    never_null,
+    number_condition,
+    reference_condition,
+    string_condition,
+)
 from marketing_app.services.segment_values import (
     BUCKET_MODULUS,
     BUCKET_MULTIPLIER,
-    anniversary_days,
     day_start,
     money_cents,
 )
-
-
-@dataclass(frozen=True)
-class CompileContext:
-    tenant_id: uuid.UUID
-    now: datetime
-    dialect: str  # "postgresql" | "sqlite"
-    only_contacts: Select | list[int] | None = None
-
-    def since(self, days: int | None) -> datetime | None:
-        return None if days is None else self.now - timedelta(days=days)
 
 
 def members_query(definition: sd.SegmentDefinition, ctx: CompileContext) -> Select:
@@ -86,10 +79,6 @@ def _has(query: Select) -> ColumnElement[bool]:
     return exists().where(rows.c[0] == Contact.id)
 
 
-def _never_null(expr: ColumnElement) -> ColumnElement[bool]:
-    return func.coalesce(expr, false())
-
-
 def _scoped(query: Select, contact_column, ctx: CompileContext) -> Select:
     """Limit a per-profile subquery to real profiles (and to the batch being folded)."""
     query = query.where(contact_column.is_not(None))
@@ -111,128 +100,22 @@ def _trait(cond: sd.TraitCondition, ctx: CompileContext) -> ColumnElement[bool]:
     field_type = sd.trait_field_type(cond.field)
     if field_type == "custom":
         key = cond.field.removeprefix("custom.")
-        return _json_condition(Contact.traits, key, cond.op, cond.value, ctx, binary=True)
+        return json_condition(Contact.traits, key, cond.op, cond.value, ctx, binary=True)
     column = TRAIT_COLUMNS.get(cond.field) or getattr(Contact, cond.field)
     value = money_cents(cond.value) if cond.field == "total_spent" else cond.value
     if field_type == "string":
-        return _string_condition(column, cond.op, value)
+        return string_condition(column, cond.op, value)
     if field_type == "birthday" and cond.op in ("anniversary_within_next_days", "in_month"):
-        return _birthday_condition(column, cond.op, value, ctx)
+        return birthday_condition(column, cond.op, value, ctx)
     if field_type == "date" and cond.op == "in_current_month":
-        return _never_null(column >= day_start(ctx.now.date().replace(day=1)))
+        return never_null(column >= day_start(ctx.now.date().replace(day=1)))
     if field_type == "birthday" and cond.op == "in_current_month":
-        return _birthday_condition(column, "in_month", ctx.now.month, ctx)
+        return birthday_condition(column, "in_month", ctx.now.month, ctx)
     if field_type in ("date", "birthday"):
-        return _date_condition(column, cond.op, value, ctx, as_date=field_type == "birthday")
+        return date_condition(column, cond.op, value, ctx, as_date=field_type == "birthday")
     if field_type == "reference":
-        return _reference_condition(column, cond.op, value)
-    return _number_condition(column, cond.op, value)
-
-
-def _string_condition(column, op: str, value) -> ColumnElement[bool]:
-    text = func.lower(column)
-    if op == "is_set":
-        return _never_null(and_(column.is_not(None), column != ""))
-    if op == "is_not_set":
-        return not_(_string_condition(column, "is_set", value))
-    if op in ("ne", "not_contains", "not_in"):
-        return not_(_string_condition(column, {"ne": "eq"}.get(op, op[4:]), value))
-    if op == "in":
-        return _never_null(text.in_([str(v).lower() for v in value]))
-    needle = str(value).lower()
-    if op == "contains":
-        return _never_null(text.contains(needle, autoescape=True))
-    if op == "starts_with":
-        return _never_null(text.startswith(needle, autoescape=True))
-    return _never_null(text == needle)
-
-
-NUMBER_COMPARISONS: dict[str, Callable] = {
-    "eq": lambda c, v: c == v,
-    "gt": lambda c, v: c > v,
-    "gte": lambda c, v: c >= v,
-    "lt": lambda c, v: c < v,
-    "lte": lambda c, v: c <= v,
-    "between": lambda c, v: and_(c >= v[0], c <= v[1]),
-}
-
-
-def _number_condition(column, op: str, value) -> ColumnElement[bool]:
-    if op == "is_set":
-        return column.is_not(None)
-    if op == "is_not_set":
-        return column.is_(None)
-    if op == "ne":
-        return not_(_number_condition(column, "eq", value))
-    return _never_null(NUMBER_COMPARISONS[op](column, value))
-
-
-def _date_condition(column, op, value, ctx: CompileContext, *, as_date: bool):
-    if op in ("is_set", "is_not_set"):
-        return _number_condition(column, op, value)
-    if op in ("before", "after"):
-        day = date.fromisoformat(str(value))
-        bound = day if op == "before" else day + timedelta(days=1)
-        bound = bound if as_date else day_start(bound)
-        return _never_null(column < bound if op == "before" else column >= bound)
-    since = ctx.since(value)
-    if as_date:
-        since = since.date()
-    if op == "within_last_days":
-        return _never_null(column >= since)
-    return _never_null(column < since)  # not_within_last_days: set, and older
-
-
-def _birthday_condition(column, op, value, ctx: CompileContext) -> ColumnElement[bool]:
-    month = func.extract("month", column)
-    if op == "in_month":
-        return _never_null(month == value)
-    month_days = [m * 100 + d for m, d in anniversary_days(ctx.now.date(), value)]
-    return _never_null((month * 100 + func.extract("day", column)).in_(month_days))
-
-
-def _reference_condition(column, op, value) -> ColumnElement[bool]:
-    if op in ("is_set", "is_not_set"):
-        return _number_condition(column, op, value)
-    matched = _never_null(column.in_(value))
-    return matched if op == "in" else not_(matched)
-
-
-# --- JSON (custom traits, event properties) -------------------------------------------------
-
-
-def _json_parts(column, key: str, ctx: CompileContext, binary: bool):
-    """(JSON type name, text value) of a top-level key, in portable type names.
-
-    `binary`: the column is jsonb on PostgreSQL (contacts.traits); event properties stay json.
-    """
-    if ctx.dialect == "postgresql":
-        text = column[key].as_string()
-        kind = (func.jsonb_typeof if binary else func.json_typeof)(column[key])
-        return case((kind == "string", "text"), (kind == "boolean", text), else_=kind), text
-    path = '$."' + key + '"'
-    kind = func.json_type(column, path)
-    kind = case((kind.in_(("integer", "real")), "number"), else_=kind)
-    return kind, func.json_extract(column, path)
-
-
-def _json_condition(column, key: str, op: str, value, ctx: CompileContext, binary=False):
-    kind, text = _json_parts(column, key, ctx, binary)
-    if op in ("is_true", "is_false"):
-        return _never_null(kind == ("true" if op == "is_true" else "false"))
-    if op == "is_set":
-        return _never_null(and_(kind.not_in(("null",)), or_(kind != "text", text != "")))
-    if op == "is_not_set":
-        return not_(_json_condition(column, key, "is_set", value, ctx, binary))
-    if op in ("ne", "not_contains", "not_in"):
-        positive = {"ne": "eq"}.get(op, op.removeprefix("not_"))
-        return not_(_json_condition(column, key, positive, value, ctx, binary))
-    is_number_test = op in NUMBER_COMPARISONS and (op != "eq" or not isinstance(value, str))
-    if is_number_test:
-        number = case((kind == "number", cast(text, Float)), else_=None)
-        return _never_null(NUMBER_COMPARISONS[op](number, value))
-    string = case((kind == "text", text), else_=None)
-    return _string_condition(string, op, value)
+        return reference_condition(column, cond.op, value)
+    return number_condition(column, cond.op, value)
 
 
 # --- events, orders, engagement -------------------------------------------------------------
@@ -262,14 +145,14 @@ def _count_condition(query: Select, count_op: str, count: int) -> ColumnElement[
 def _event(cond: sd.EventCondition, ctx: CompileContext) -> ColumnElement[bool]:
     query = _events_of(cond.name, ctx.since(cond.within_days), ctx)
     for f in cond.where:
-        query = query.where(_json_condition(Event.properties, f.property, f.op, f.value, ctx))
+        query = query.where(json_condition(Event.properties, f.property, f.op, f.value, ctx))
     return _count_condition(query, cond.count_op, cond.count)
 
 
 def _event_time(cond: sd.EventTimeCondition, ctx: CompileContext) -> ColumnElement[bool]:
     query = _events_of(cond.name, None, ctx).group_by(Event.contact_id)
     moment = (func.min if cond.which == "first" else func.max)(Event.occurred_at)
-    return _has(query.having(_date_condition(moment, cond.op, cond.value, ctx, as_date=False)))
+    return _has(query.having(date_condition(moment, cond.op, cond.value, ctx, as_date=False)))
 
 
 def _engagement(cond: sd.EngagementCondition, ctx: CompileContext) -> ColumnElement[bool]:
@@ -277,11 +160,11 @@ def _engagement(cond: sd.EngagementCondition, ctx: CompileContext) -> ColumnElem
     query = _events_of(name, ctx.since(cond.within_days), ctx)
     if cond.campaign_id:
         query = query.where(
-            _json_condition(Event.properties, "campaign_id", "eq", cond.campaign_id, ctx)
+            json_condition(Event.properties, "campaign_id", "eq", cond.campaign_id, ctx)
         )
     if cond.action == "opened":  # privacy-proxy and scanner opens are not engagement
         query = query.where(
-            not_(_json_condition(Event.properties, "machine_open", "is_true", None, ctx))
+            not_(json_condition(Event.properties, "machine_open", "is_true", None, ctx))
         )
     return _count_condition(
         query, "at_least" if cond.engaged else "at_most", 1 if cond.engaged else 0
@@ -355,7 +238,7 @@ def _consent(cond: sd.ConsentCondition, ctx: CompileContext) -> ColumnElement[bo
     blocked = select(Suppression.address).where(
         Suppression.tenant_id == ctx.tenant_id, Suppression.channel == cond.channel
     )
-    suppressed = _never_null(col(address).in_(blocked))
+    suppressed = never_null(col(address).in_(blocked))
     return suppressed if cond.state == "suppressed" else not_(suppressed)
 
 

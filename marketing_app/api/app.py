@@ -6,7 +6,17 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 
-from marketing_app.api import auth, health, management, profiles, sdk, segments, tracking
+from marketing_app.api import (
+    auth,
+    health,
+    management,
+    profiles,
+    rfm,
+    sdk,
+    segment_members,
+    segments,
+    tracking,
+)
 from marketing_app.api.deps import RateLimited
 from marketing_app.domain.errors import DomainError, LoginThrottled
 
@@ -55,7 +65,8 @@ def create_api() -> FastAPI:
     api.include_router(management.router)
     api.include_router(profiles.router)
     api.include_router(segments.router)
-    api.include_router(segments.rfm_router)
+    api.include_router(segment_members.router)
+    api.include_router(rfm.router)
     api.include_router(tracking.router)
     api.include_router(tracking.simple_router)
     api.include_router(sdk.router)

@@ -10,7 +10,7 @@ from datetime import timedelta
 import pytest
 from sqlmodel import func, select
 
-from marketing_app.api.segments import THREE_CONDITIONS  # the documented example
+from marketing_app.api.segment_schemas import THREE_CONDITIONS  # the documented example
 from marketing_app.models import Contact, Event, JobRun, Location, Order, Segment
 from marketing_app.models.base import utcnow
 from marketing_app.services.job_execution import run_job

@@ -18,6 +18,7 @@ from marketing_app.models import Role
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services import segments
 from marketing_app.state import segments_form as form
+from marketing_app.state import segments_form_convert as convert
 from marketing_app.state.segments_common import (
     Choice,
     member_row,
@@ -132,7 +133,7 @@ class SegmentBuilderState(SessionState):
                 raise NotFound("A static list has no definition to edit.")
             self.segment_id, self.name = segment.id, segment.name
             self.description = segment.description
-            shaped = form.from_definition(segment.definition)
+            shaped = convert.from_definition(segment.definition)
             self.editable = shaped is not None
             self.top_op, self.groups = shaped if shaped else ("and", [])
             self.readonly_json = json.dumps(segment.definition, indent=2)
@@ -142,7 +143,7 @@ class SegmentBuilderState(SessionState):
     def _definition(self) -> dict[str, Any]:
         if not self.editable:
             return json.loads(self.readonly_json)
-        return form.to_definition(self.top_op, list(self.groups))
+        return convert.to_definition(self.top_op, list(self.groups))
 
     def _changed(self):
         """Every change of the definition: a new generation, and an estimate after a pause."""

@@ -14,7 +14,7 @@ from marketing_app.domain.errors import NotFound
 from marketing_app.models import Role
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services import profiles, segments, static_lists
-from marketing_app.state import segments_form as form
+from marketing_app.state import segments_form_words as words
 from marketing_app.state.segments_common import (
     JobView,
     id_names,
@@ -177,8 +177,8 @@ class SegmentDetailState(SegmentPageState, SessionState):
         return routes.segment_edit_url(self.current_slug, self.segment.get("id", "0"))
 
     def _describe(self, session, tenant_id, segment) -> dict[str, str]:
-        self.heading = form.definition_heading(segment.definition)
-        self.lines = form.definition_lines(segment.definition, id_names(session, tenant_id))
+        self.heading = words.definition_heading(segment.definition)
+        self.lines = words.definition_lines(segment.definition, id_names(session, tenant_id))
         return super()._describe(session, tenant_id, segment)
 
     @rx.event

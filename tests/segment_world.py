@@ -10,19 +10,18 @@ from datetime import UTC, date, datetime, timedelta
 
 from sqlmodel import Session, SQLModel, create_engine
 
-from marketing_app.domain.segment_definition import RFM_GROUPS
 from marketing_app.models import (
     Contact,
     Event,
     Location,
     Order,
     OrderItem,
-    RfmScore,
     Segment,
     SegmentMember,
     StaffMember,
     Suppression,
 )
+from marketing_app.services.rfm import compute_rfm
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
 EVENT_NAMES = [
@@ -163,21 +162,12 @@ def build_world(session: Session, tenant_id, seed: int = 1, size: int = 60) -> d
             session.add(
                 SegmentMember(segment_id=segment.id, contact_id=contact.id, tenant_id=tenant_id)
             )
-        if rng.random() < 0.7:
-            session.add(
-                RfmScore(
-                    contact_id=contact.id,
-                    tenant_id=tenant_id,
-                    recency=3,
-                    frequency=3,
-                    monetary=3,
-                    group_name=rng.choice(RFM_GROUPS),
-                )
-            )
         if contact.email and rng.random() < 0.15:
             session.add(Suppression(tenant_id=tenant_id, channel="email", address=contact.email))
         if contact.phone and rng.random() < 0.15:
             session.add(Suppression(tenant_id=tenant_id, channel="sms", address=contact.phone))
+    session.commit()
+    compute_rfm(session=session, tenant_id=tenant_id, now=NOW)  # groups from the facts above
     session.commit()
     return {
         "segment_id": segment.id,

@@ -12,7 +12,6 @@ from marketing_app.models.customers import (
 )
 from marketing_app.models.jobs import JobRun, JobStatus, UploadedFile
 from marketing_app.models.segments import (
-    RfmScore,
     Segment,
     SegmentKind,
     SegmentMember,
@@ -47,7 +46,6 @@ __all__ = [
     "Order",
     "OrderItem",
     "ProviderCredential",
-    "RfmScore",
     "Role",
     "Segment",
     "SegmentKind",

@@ -1,4 +1,4 @@
-"""Segments, static lists, their members and membership history; RFM scores; suppressions."""
+"""Segments, static lists, their members and membership history; suppressions."""
 
 from __future__ import annotations
 
@@ -66,25 +66,6 @@ class SegmentMembershipChange(SQLModel, table=True):
     contact_id: int = Field(foreign_key="contacts.id", ondelete="CASCADE", sa_type=BigId)
     change: str = Field(max_length=10)  # entered | exited
     changed_at: datetime = Field(default_factory=utcnow)
-
-
-class RfmScore(SQLModel, table=True):
-    """Recency, frequency and monetary quintiles (1-5) of a customer, and the named group.
-
-    Derived data, rewritten for a whole tenant at once: no foreign keys (checking them was
-    most of the time of scoring a million customers), and every rescore drops the rows of
-    profiles that no longer qualify or exist.
-    """
-
-    __tablename__ = "rfm_scores"
-
-    tenant_id: uuid.UUID = Field(primary_key=True)
-    contact_id: int = Field(primary_key=True, sa_type=BigId)
-    recency: int
-    frequency: int
-    monetary: int
-    group_name: str = Field(max_length=30)
-    computed_at: datetime = Field(default_factory=utcnow)
 
 
 class Suppression(SQLModel, table=True):

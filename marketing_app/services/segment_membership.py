@@ -21,8 +21,8 @@ from marketing_app.models import Segment, SegmentMember, SegmentMembershipChange
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services.segment_sql import members_query
+from marketing_app.services.segment_sql_parts import allow_big_sorts
 from marketing_app.services.segments import (
-    allow_big_sorts,
     compile_context,
     get_segment,
     parse_definition,

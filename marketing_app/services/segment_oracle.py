@@ -20,10 +20,10 @@ from marketing_app.models import (
     Event,
     Order,
     OrderItem,
-    RfmScore,
     SegmentMember,
     Suppression,
 )
+from marketing_app.services.rfm import group_for, load_boundaries, scores_of
 from marketing_app.services.segment_values import (
     anniversary_days,
     day_start,
@@ -287,8 +287,10 @@ def load_profile_facts(session: Session, tenant_id: uuid.UUID) -> dict[int, Prof
             facts[o.contact_id].orders.append((o.placed_at, o.total_cents, items[o.id]))
     for m in session.exec(select(SegmentMember).where(SegmentMember.tenant_id == tenant_id)):
         facts[m.contact_id].segments.add(m.segment_id)
-    for r in session.exec(select(RfmScore).where(RfmScore.tenant_id == tenant_id)):
-        facts[r.contact_id].rfm_group = r.group_name
+    bounds = load_boundaries(session, tenant_id)
+    for f in facts.values():
+        scores = scores_of(f.contact, bounds)
+        f.rfm_group = group_for(*scores) if scores else None
     _rank_spenders(facts)
     blocked = {
         (s.channel, s.address)

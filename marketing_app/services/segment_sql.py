@@ -17,6 +17,7 @@ from sqlalchemy import (
     Select,
     and_,
     exists,
+    false,
     func,
     not_,
     or_,
@@ -30,10 +31,10 @@ from marketing_app.models import (
     Event,
     Order,
     OrderItem,
-    RfmScore,
     SegmentMember,
     Suppression,
 )
+from marketing_app.services.rfm import keys_of, rfm_key, scored_profiles
 from marketing_app.services.segment_sql_parts import (
     NUMBER_COMPARISONS,
     CompileContext,
@@ -253,10 +254,10 @@ def _membership(cond: sd.SegmentMembershipCondition, ctx: CompileContext):
 
 
 def _rfm(cond: sd.RfmCondition, ctx: CompileContext) -> ColumnElement[bool]:
-    scored = select(RfmScore.contact_id).where(
-        RfmScore.tenant_id == ctx.tenant_id, col(RfmScore.group_name).in_(cond.groups)
-    )
-    return _has(_scoped(scored, col(RfmScore.contact_id), ctx))
+    """Scores come from the profile's current facts and the tenant's stored boundaries."""
+    if ctx.rfm is None:  # never computed: nobody has a group yet
+        return false()
+    return and_(scored_profiles(), rfm_key(ctx.rfm).in_(keys_of(cond.groups)))
 
 
 def _top_spenders(cond: sd.TopSpendersCondition, ctx: CompileContext):

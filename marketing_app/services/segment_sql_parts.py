@@ -9,10 +9,27 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING
 
-from sqlalchemy import ColumnElement, Float, Select, and_, case, cast, false, func, not_, or_
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    Select,
+    and_,
+    case,
+    cast,
+    false,
+    func,
+    not_,
+    or_,
+    text,
+)
+from sqlmodel import Session
 
 from marketing_app.services.segment_values import anniversary_days, day_start
+
+if TYPE_CHECKING:
+    from marketing_app.services.rfm import RfmBoundaries
 
 
 @dataclass(frozen=True)
@@ -21,6 +38,7 @@ class CompileContext:
     now: datetime
     dialect: str  # "postgresql" | "sqlite"
     only_contacts: Select | list[int] | None = None
+    rfm: RfmBoundaries | None = None  # the tenant's last computed RFM boundaries
 
     def since(self, days: int | None) -> datetime | None:
         return None if days is None else self.now - timedelta(days=days)
@@ -134,3 +152,16 @@ def json_condition(column, key: str, op: str, value, ctx: CompileContext, binary
         return never_null(NUMBER_COMPARISONS[op](number, value))
     string = case((kind == "text", text), else_=None)
     return string_condition(string, op, value)
+
+
+SEGMENT_WORK_MEM = "64MB"
+
+
+def allow_big_sorts(session: Session) -> None:
+    """Let this transaction's segment and RFM queries hash and sort in memory (PostgreSQL).
+
+    At the server's default 4 MB a 90-day spend aggregate over a big tenant spills to disk
+    once per parallel worker. SET LOCAL ends with the transaction.
+    """
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{SEGMENT_WORK_MEM}'"))

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import ValidationError
-from sqlalchemy import func, text
+from sqlalchemy import func
 from sqlalchemy.exc import IntegrityError
 from sqlmodel import Session, col, select
 
@@ -22,7 +22,9 @@ from marketing_app.models import Contact, JobRun, Location, Segment, SegmentMemb
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services import job_runs
+from marketing_app.services.rfm import load_boundaries
 from marketing_app.services.segment_sql import CompileContext, members_query
+from marketing_app.services.segment_sql_parts import allow_big_sorts
 
 SAMPLE_SIZE = 10
 
@@ -238,20 +240,13 @@ def compile_context(
     session: Session, tenant_id: uuid.UUID, now: datetime | None = None, **extra
 ) -> CompileContext:
     dialect = session.get_bind().dialect.name
-    return CompileContext(tenant_id=tenant_id, now=now or utcnow(), dialect=dialect, **extra)
-
-
-SEGMENT_WORK_MEM = "64MB"
-
-
-def allow_big_sorts(session: Session) -> None:
-    """Let this transaction's segment and RFM queries hash and sort in memory (PostgreSQL).
-
-    At the server's default 4 MB a 90-day spend aggregate over a big tenant spills to disk
-    once per parallel worker. SET LOCAL ends with the transaction.
-    """
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text(f"SET LOCAL work_mem = '{SEGMENT_WORK_MEM}'"))
+    return CompileContext(
+        tenant_id=tenant_id,
+        now=now or utcnow(),
+        dialect=dialect,
+        rfm=load_boundaries(session, tenant_id),
+        **extra,
+    )
 
 
 def _profile_row(contact: Contact) -> dict[str, Any]:

@@ -9,7 +9,8 @@ from hypothesis import strategies as st
 
 from marketing_app.domain import segment_definition as sd
 from marketing_app.services.segment_oracle import evaluate, load_profile_facts
-from marketing_app.services.segment_sql import CompileContext, members_query
+from marketing_app.services.segment_sql import members_query
+from marketing_app.services.segments import compile_context
 from tests.factories import make_tenant
 from tests.segment_world import EVENT_NAMES, NOW, PRODUCTS, WORDS, build_world, sqlite_session
 
@@ -153,7 +154,7 @@ def _agree(world, root) -> None:
     definition = sd.SegmentDefinition(
         root=root if isinstance(root, sd.Group) else sd.Group(children=[root])
     )
-    ctx = CompileContext(tenant_id=tenant_id, now=NOW, dialect=db.get_bind().dialect.name)
+    ctx = compile_context(db, tenant_id, NOW)
     from_sql = set(db.exec(members_query(definition, ctx)).all())
     expected = {cid for cid, f in facts.items() if evaluate(definition, f, NOW)}
     assert from_sql == expected, definition.model_dump_json(exclude_defaults=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import math
+import random
 from datetime import timedelta
 
 import pytest
@@ -9,7 +11,7 @@ from sqlmodel import select
 
 from marketing_app.domain.errors import InvalidInput
 from marketing_app.domain.segment_definition import RFM_GROUPS
-from marketing_app.models import Contact, RfmScore
+from marketing_app.models import Contact
 from marketing_app.services import rfm, segments
 from marketing_app.services.segment_oracle import evaluate, load_profile_facts
 from marketing_app.services.segment_presets import PRESETS, preset_definition
@@ -114,6 +116,17 @@ def _contact(db, tenant_id, n, days_ago, orders, cents):
     return contact
 
 
+def _scores(db, tenant_id) -> dict[int, tuple]:
+    bounds = rfm.load_boundaries(db, tenant_id)
+    contacts = db.exec(select(Contact).where(Contact.tenant_id == tenant_id)).all()
+    return {c.id: rfm.scores_of(c.model_dump(), bounds) for c in contacts}
+
+
+def _quintiles(values: list) -> list[int]:
+    """The definition: ceil(5 * customers at or below / customers), in plain Python."""
+    return [math.ceil(5 * sum(w <= v for w in values) / len(values)) for v in values]
+
+
 def test_rfm_scores_small_tenants_and_ties_share_a_score(db):
     tenant = make_tenant(db)
     best = _contact(db, tenant.id, 1, 2, 9, 90000)
@@ -124,23 +137,12 @@ def test_rfm_scores_small_tenants_and_ties_share_a_score(db):
     db.add(never)
     db.commit()
     assert rfm.compute_rfm(session=db, tenant_id=tenant.id, now=NOW) == 4
-    scores = {
-        s.contact_id: s for s in db.exec(select(RfmScore).where(RfmScore.tenant_id == tenant.id))
-    }
-    assert never.id not in scores
-    assert (scores[best.id].recency, scores[best.id].frequency, scores[best.id].monetary) == (
-        5,
-        5,
-        5,
-    )
-    assert scores[best.id].group_name == "Champions"
-    assert (scores[worst.id].recency, scores[worst.id].monetary) == (2, 2)
-    assert scores[worst.id].group_name == "Hibernating"
-    assert (
-        (scores[twin_a.id].recency, scores[twin_a.id].frequency)
-        == (scores[twin_b.id].recency, scores[twin_b.id].frequency)
-        == (4, 4)
-    )
+    scores = _scores(db, tenant.id)
+    assert scores[never.id] is None
+    assert scores[best.id] == (5, 5, 5) and rfm.group_for(*scores[best.id]) == "Champions"
+    assert scores[worst.id][0] == scores[worst.id][2] == 2
+    assert rfm.group_for(*scores[worst.id]) == "Hibernating"
+    assert scores[twin_a.id] == scores[twin_b.id] and scores[twin_a.id][:2] == (4, 4)
     summary = {
         row["group"]: row["customers"] for row in rfm.rfm_summary(session=db, tenant_id=tenant.id)
     }
@@ -148,7 +150,33 @@ def test_rfm_scores_small_tenants_and_ties_share_a_score(db):
     assert rfm.last_computed(session=db, tenant_id=tenant.id) == NOW
 
 
-def test_rfm_recompute_follows_changes_and_feeds_segments(db):
+def test_rfm_boundaries_reproduce_the_quintile_definition(db):
+    tenant = make_tenant(db)
+    rng = random.Random(5)
+    people = [
+        _contact(
+            db,
+            tenant.id,
+            n,
+            rng.choice([1, 5, 5, 30, 90, 200, 400]),
+            rng.randint(1, 7),
+            rng.choice([500, 2500, 2500, 10000, 99900]),
+        )
+        for n in range(37)
+    ]
+    db.commit()
+    rfm.compute_rfm(session=db, tenant_id=tenant.id, now=NOW)
+    scores = _scores(db, tenant.id)
+    expected = zip(
+        _quintiles([p.last_order_at for p in people]),
+        _quintiles([p.order_count for p in people]),
+        _quintiles([p.total_spent_cents for p in people]),
+        strict=True,
+    )
+    assert [scores[p.id] for p in people] == list(expected)
+
+
+def test_rfm_follows_changed_facts_and_feeds_segments(db):
     tenant = make_tenant(db)
     other = make_tenant(db)
     people = [_contact(db, tenant.id, n, 10 * n + 1, n + 1, 1000 * (n + 1)) for n in range(10)]
@@ -159,17 +187,11 @@ def test_rfm_recompute_follows_changes_and_feeds_segments(db):
     people[0].last_order_at = NOW - timedelta(days=900)
     db.add_all(people)
     db.commit()
-    rfm.compute_rfm(session=db, tenant_id=tenant.id, now=NOW)
-    scores = {s.contact_id: s for s in db.exec(select(RfmScore))}
-    assert people[9].id not in scores and scores[people[0].id].recency == 1
-    assert all(
-        s.tenant_id == tenant.id for s in scores.values() if s.contact_id in {p.id for p in people}
-    )
-    champions = {"root": {"children": [{"kind": "rfm", "groups": ["Champions", "Loyal"]}]}}
+    scores = _scores(db, tenant.id)  # current facts, boundaries from the last compute
+    assert scores[people[9].id] is None and scores[people[0].id][0] == 1
+    groups = sorted({rfm.group_for(*scores[p.id]) for p in people[1:3]})
+    champions = {"root": {"children": [{"kind": "rfm", "groups": groups}]}}
     estimate = segments.estimate(session=db, tenant_id=tenant.id, definition=champions, now=NOW)
-    expected = sum(
-        1
-        for s in scores.values()
-        if s.tenant_id == tenant.id and s.group_name in ("Champions", "Loyal")
-    )
+    expected = sum(1 for s in scores.values() if s and rfm.group_for(*s) in groups)
     assert estimate.count == expected > 0
+    assert segments.estimate(session=db, tenant_id=other.id, definition=champions).count == 0

@@ -55,7 +55,8 @@ from sqlmodel import Session
 
 from marketing_app.cli import migrate
 from marketing_app.db import get_engine
-from marketing_app.services.segments import SEGMENT_WORK_MEM, create_segment
+from marketing_app.services.segment_sql_parts import SEGMENT_WORK_MEM
+from marketing_app.services.segments import create_segment
 from marketing_app.services.tenants import create_tenant
 
 PG_URL = DB_URL.replace("postgresql+psycopg", "postgresql")

@@ -100,9 +100,3 @@ HAND_RFM = f"""
 SELECT CASE {RFM_CASE} ELSE 'Needs Attention' END AS grp, count(*)
 FROM ({HAND_RFM_ROWS}) s GROUP BY 1
 """
-RFM_STORED_GROUPS = "SELECT group_name, count(*) FROM rfm_scores WHERE tenant_id = %(t)s GROUP BY 1"
-RFM_DIFFERING = f"""
-SELECT count(*) FROM ({HAND_RFM_ROWS}
-  EXCEPT SELECT contact_id, recency, frequency, monetary FROM rfm_scores WHERE tenant_id = %(t)s
-) d
-"""

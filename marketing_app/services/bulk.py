@@ -12,15 +12,24 @@ from sqlmodel import Session, SQLModel
 
 
 def insert_ignoring_duplicates(
-    *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]]
+    *,
+    session: Session,
+    model: type[SQLModel],
+    rows: Sequence[dict[str, Any]],
+    copy_key: str | None = None,
 ) -> int:
     """Insert the rows in one executemany; rows that hit a unique key are skipped.
 
+    With `copy_key` (any column the rows carry) PostgreSQL takes the faster COPY path; the rows
+    must then carry every column, since COPY applies no Python-side defaults.
     Returns how many rows were offered; callers that need the inserted ones read them back.
     """
     if not rows:
         return 0
     dialect = session.get_bind().dialect.name
+    if copy_key is not None and dialect == "postgresql":
+        copy_returning_new_keys(session=session, model=model, rows=rows, key=copy_key)
+        return len(rows)
     module = postgresql if dialect == "postgresql" else sqlite
     statement = module.insert(model).on_conflict_do_nothing()
     session.execute(statement, list(rows))
@@ -38,6 +47,15 @@ def insert_returning_new_keys(
     column = getattr(model, key)
     statement = module.insert(model).on_conflict_do_nothing().returning(column)
     return set(session.execute(statement, list(rows)).scalars())
+
+
+def write_returning_new_keys(
+    *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
+) -> set[Any]:
+    """Insert-or-ignore by the fastest path of the database: COPY on PostgreSQL."""
+    postgres = session.get_bind().dialect.name == "postgresql"
+    write = copy_returning_new_keys if postgres else insert_returning_new_keys
+    return write(session=session, model=model, rows=rows, key=key)
 
 
 def _copy_value(value: Any) -> Any:
@@ -75,9 +93,11 @@ def _copy_rows(cursor, table: str, columns: list[str], rows: Sequence[dict[str, 
 
 def _staged_insert(cursor, table: str, columns: list[str], rows, key: str) -> set[Any]:
     names = ", ".join(columns)
+    # Every column of the table, so one staging table per connection serves callers that
+    # write different column sets (the rows leave it with exactly the columns they brought).
     cursor.execute(
         f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} ON COMMIT DELETE ROWS AS "
-        f"SELECT {names} FROM {table} WITH NO DATA"
+        f"SELECT * FROM {table} WITH NO DATA"
     )
     _copy_rows(cursor, f"stage_{table}", columns, rows)
     cursor.execute(

@@ -11,7 +11,7 @@ from sqlmodel import Session
 
 from marketing_app.models import Event
 from marketing_app.models.base import utcnow
-from marketing_app.services.bulk import copy_returning_new_keys, insert_returning_new_keys
+from marketing_app.services.bulk import write_returning_new_keys
 from marketing_app.services.tracking import MAX_EVENT_BYTES, Rejection, event_row
 
 
@@ -58,12 +58,7 @@ def ingest_messages(
             )
         except (ValueError, TypeError, orjson.JSONEncodeError) as exc:
             result.rejected.append(Rejection(index, _message_id_of(message), str(exc)))
-    write = (
-        copy_returning_new_keys
-        if session.get_bind().dialect.name == "postgresql"
-        else insert_returning_new_keys
-    )
-    new_ids = write(session=session, model=Event, rows=rows, key="message_id")
+    new_ids = write_returning_new_keys(session=session, model=Event, rows=rows, key="message_id")
     result.accepted = len(new_ids)
     result.duplicates = len(rows) - len(new_ids)
     return result

@@ -1,0 +1,33 @@
+"""Bulk writes: the COPY path of PostgreSQL ignores duplicates whatever columns the rows carry."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+import pytest
+from sqlalchemy import func
+from sqlmodel import select
+
+from marketing_app.models import Event
+from marketing_app.services.bulk import copy_returning_new_keys, insert_ignoring_duplicates
+
+AT = datetime(2026, 11, 1, tzinfo=UTC)
+
+
+def test_copy_staging_serves_callers_with_different_columns(session, tenant):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    base = {"tenant_id": tenant.id, "type": "track", "name": "Viewed", "received_at": AT}
+    processed = [{**base, "message_id": "a", "occurred_at": AT, "properties": {}}]
+    tracked = [
+        {**base, "message_id": m, "user_id": "u-1", "properties": {"x": 1}, "occurred_at": AT}
+        for m in ("a", "b")
+    ]
+    # Each second write holds a duplicate, so it goes through the staging table.
+    insert_ignoring_duplicates(session=session, model=Event, rows=processed, copy_key="message_id")
+    insert_ignoring_duplicates(session=session, model=Event, rows=processed, copy_key="message_id")
+    new = copy_returning_new_keys(session=session, model=Event, rows=tracked, key="message_id")
+    assert new == {"b"}
+    session.commit()
+    stored = select(func.count()).where(Event.tenant_id == tenant.id)
+    assert session.exec(stored).one() == 2

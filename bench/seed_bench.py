@@ -70,7 +70,7 @@ def main() -> None:
         )
         session.commit()
         elapsed = time.perf_counter() - started
-        rows = summary.contacts + summary.orders + summary.events
+        rows = summary.contacts + summary.orders + summary.order_items + summary.events
         bare = bare_insert_rate(session, tenant.id)
     print(
         json.dumps(

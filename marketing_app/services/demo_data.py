@@ -1,7 +1,9 @@
 """Deterministic demo data: tenants shaped like real customers of the platform.
 
 The same (seed, scale, reference date) always yields the same rows, and running it twice
-inserts nothing new: every row carries a unique key and is written insert-or-ignore.
+inserts nothing new: every row carries a unique key and is written insert-or-ignore, except
+order items, which are written only for the orders that were new. Nothing becomes an ORM
+object: rows are dicts written in chunks, by COPY on PostgreSQL where they carry every column.
 """
 
 from __future__ import annotations
@@ -12,13 +14,29 @@ import zlib
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time, timedelta
+from itertools import accumulate
 
 from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Contact, ContactIdentity, Event, Location, Order, StaffMember
-from marketing_app.services.bulk import insert_ignoring_duplicates
-from marketing_app.services.demo_profiles import FIRST_NAMES, LAST_NAMES, PROFILES, BusinessProfile
+from marketing_app.models import (
+    Contact,
+    ContactIdentity,
+    Event,
+    Location,
+    Order,
+    OrderItem,
+    StaffMember,
+)
+from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
+from marketing_app.services.demo_engagement import engagement_events
+from marketing_app.services.demo_profiles import (
+    FIRST_NAMES,
+    LAST_NAMES,
+    PROFILES,
+    BusinessProfile,
+    Product,
+)
 
 CHUNK_SIZE = 2000  # rows per executemany: large enough to amortize round trips
 ProgressCallback = Callable[[int, int, str], None]
@@ -28,7 +46,8 @@ ProgressCallback = Callable[[int, int, str], None]
 class DemoSummary:
     contacts: int
     orders: int
-    events: int
+    order_items: int
+    events: int  # browsing and order events plus campaign engagement
 
 
 def _noop_progress(done: int, total: int, message: str) -> None:
@@ -97,47 +116,114 @@ def _contact_rows(tenant_id, profile, count, rng, now, location_ids, staff_ids, 
     return rows
 
 
-def _orders_and_events(tenant_id, profile, contacts, rng, now):
-    """Orders over the past year for each contact, with the browsing events before them."""
-    orders, events = [], []
-    low, high = profile.order_cents_range
-    for contact_id, location_id, staff_id, created_at in contacts:
-        active_days = max(1, min(365, (now - created_at).days))
+Basket = list[tuple[Product, int]]  # (product, quantity) lines of one order
+
+
+def _basket(profile: BusinessProfile, rng: random.Random, cum_weights: list[int]) -> Basket:
+    size = rng.randint(1, profile.max_lines)
+    picks = rng.choices(profile.catalog, cum_weights=cum_weights, k=size)
+    return [(product, rng.randint(1, profile.max_quantity)) for product in dict.fromkeys(picks)]
+
+
+def _browsing_events(tenant_id, profile, contact_id, ref, placed_at) -> list[dict]:
+    """The steps before an order, the last one the order itself."""
+    steps = len(profile.event_names)
+    return [
+        {
+            "tenant_id": tenant_id,
+            "contact_id": contact_id,
+            "message_id": f"{ref}-{step}",
+            "type": "track",
+            "name": name,
+            "properties": {"order_id": ref},
+            "occurred_at": placed_at - timedelta(minutes=5 * (steps - step)),
+            "received_at": placed_at,
+            "processed_at": placed_at,  # already attached to its profile
+        }
+        for step, name in enumerate(profile.event_names)
+    ]
+
+
+def _orders_and_events(tenant_id, profile, contacts, rng, now, prefix):
+    """Orders over the past year for each contact, their baskets by order reference, and the
+    browsing events before them. An order's total is the sum of its lines."""
+    orders, baskets, events = [], {}, []
+    cum_weights = list(accumulate(product.weight for product in profile.catalog))
+    for contact in contacts:
+        active_days = max(1, min(365, (now - contact.created_at).days))
         expected = profile.orders_per_customer_year * active_days / 365
         for _ in range(int(rng.expovariate(1 / max(expected, 0.2)))):
             placed_at = now - timedelta(
                 days=rng.uniform(0, active_days), minutes=rng.randint(0, 600)
             )
-            ref = f"demo-{profile.kind}-{len(orders)}"
+            ref = f"{prefix}-{len(orders)}"
+            basket = baskets[ref] = _basket(profile, rng, cum_weights)
             orders.append(
                 {
                     "tenant_id": tenant_id,
-                    "contact_id": contact_id,
-                    "location_id": location_id,
-                    "staff_id": staff_id,
+                    "contact_id": contact.id,
+                    "location_id": contact.location_id,
+                    "staff_id": contact.staff_id,
                     "source": "pos",
                     "external_id": ref,
-                    "total_cents": int(rng.triangular(low, high, low + (high - low) / 4)),
-                    "item_count": rng.randint(1, 6),
+                    "total_cents": sum(product.price_cents * qty for product, qty in basket),
+                    "item_count": sum(qty for _, qty in basket),
                     "placed_at": placed_at,
                 }
             )
-            for step, name in enumerate(profile.event_names):
-                events.append(
-                    {
-                        "tenant_id": tenant_id,
-                        "contact_id": contact_id,
-                        "message_id": f"{ref}-{step}",
-                        "type": "track",
-                        "name": name,
-                        "properties": {"order_id": ref},
-                        "occurred_at": placed_at
-                        - timedelta(minutes=5 * (len(profile.event_names) - step)),
-                        "received_at": placed_at,
-                        "processed_at": placed_at,  # already attached to its profile
-                    }
-                )
-    return orders, events
+            events += _browsing_events(tenant_id, profile, contact.id, ref, placed_at)
+    return orders, baskets, events
+
+
+def _item_rows(tenant_id: uuid.UUID, order_id: int, basket: Basket) -> list[dict]:
+    return [
+        {
+            "tenant_id": tenant_id,
+            "order_id": order_id,
+            "sku": product.sku,
+            "product_name": product.name,
+            "category": product.category,
+            "quantity": quantity,
+            "price_cents": product.price_cents,
+        }
+        for product, quantity in basket
+    ]
+
+
+def _write_items_of_new_orders(session, tenant_id, new_refs, baskets) -> None:
+    if not new_refs:
+        return
+    written = session.exec(
+        select(Order.id, Order.external_id).where(
+            Order.tenant_id == tenant_id,
+            Order.source == "pos",
+            col(Order.external_id).in_(sorted(new_refs)),
+        )
+    ).all()
+    items = [
+        row for order_id, ref in written for row in _item_rows(tenant_id, order_id, baskets[ref])
+    ]
+    for start in range(0, len(items), CHUNK_SIZE):
+        insert_ignoring_duplicates(
+            session=session,
+            model=OrderItem,
+            rows=items[start : start + CHUNK_SIZE],
+            copy_key="order_id",
+        )
+
+
+def _write_orders_and_items(session, tenant_id, orders, baskets, progress, done, total) -> int:
+    """Orders in chunks, each followed by the items of its orders that were new: a rerun,
+    whose orders all exist already, adds no items."""
+    for start in range(0, len(orders), CHUNK_SIZE):
+        chunk = orders[start : start + CHUNK_SIZE]
+        new_refs = write_returning_new_keys(
+            session=session, model=Order, rows=chunk, key="external_id"
+        )
+        _write_items_of_new_orders(session, tenant_id, new_refs, baskets)
+        done += len(chunk) + sum(len(baskets[order["external_id"]]) for order in chunk)
+        progress(done, total, "Writing orders and their items")
+    return done
 
 
 def _refresh_contact_facts(session: Session, tenant_id: uuid.UUID) -> None:
@@ -179,12 +265,28 @@ def _write_identities(session: Session, tenant_id: uuid.UUID, email_domain: str)
         )
 
 
-def _write_in_chunks(session, model, rows, progress, done, total, label) -> int:
-    for start in range(0, len(rows), CHUNK_SIZE):
-        insert_ignoring_duplicates(
-            session=session, model=model, rows=rows[start : start + CHUNK_SIZE]
+def _demo_contacts(session: Session, tenant_id: uuid.UUID, email_domain: str) -> list:
+    """The data set's customers, with what orders and campaigns need to know of them."""
+    return session.exec(
+        select(
+            Contact.id,
+            Contact.location_id,
+            Contact.staff_id,
+            Contact.created_at,
+            Contact.email_consent,
+            Contact.sms_consent,
+            Contact.phone,
         )
-        done += len(rows[start : start + CHUNK_SIZE])
+        .where(Contact.tenant_id == tenant_id, col(Contact.email).like(f"%@{email_domain}"))
+        .order_by(Contact.id)
+    ).all()
+
+
+def _write_in_chunks(session, model, rows, progress, done, total, label, copy_key=None) -> int:
+    for start in range(0, len(rows), CHUNK_SIZE):
+        chunk = rows[start : start + CHUNK_SIZE]
+        insert_ignoring_duplicates(session=session, model=model, rows=chunk, copy_key=copy_key)
+        done += len(chunk)
         progress(done, total, f"Writing {label}")
     return done
 
@@ -200,7 +302,8 @@ def generate_business_data(
     email_domain: str = "example.com",
     progress: ProgressCallback = _noop_progress,
 ) -> DemoSummary:
-    """Locations, staff, customers, a year of orders and events for one tenant."""
+    """Locations, staff, customers, a year of orders with their items, the events before
+    them, and the last 120 days of email and SMS campaign engagement, for one tenant."""
     profile = PROFILES[kind]
     rng = random.Random(f"{seed}:{kind}")
     now = datetime.combine(reference_date or datetime.now(UTC).date(), time(12), UTC)
@@ -210,17 +313,20 @@ def generate_business_data(
         tenant_id, profile, count, rng, now, location_ids, staff_ids, email_domain
     )
     done = _write_in_chunks(session, Contact, contact_rows, progress, 0, count * 3, "customers")
-    contacts = session.exec(
-        select(Contact.id, Contact.location_id, Contact.staff_id, Contact.created_at)
-        .where(Contact.tenant_id == tenant_id, col(Contact.email).like(f"%@{email_domain}"))
-        .order_by(Contact.id)
-    ).all()
+    contacts = _demo_contacts(session, tenant_id, email_domain)
     _write_identities(session, tenant_id, email_domain)
-    orders, events = _orders_and_events(tenant_id, profile, contacts, rng, now)
-    total = count + len(orders) + len(events)
-    done = _write_in_chunks(session, Order, orders, progress, done, total, "orders")
-    done = _write_in_chunks(session, Event, events, progress, done, total, "events")
+    prefix = f"demo-{kind}-{zlib.crc32(email_domain.encode()):08x}"
+    orders, baskets, events = _orders_and_events(tenant_id, profile, contacts, rng, now, prefix)
+    events += engagement_events(tenant_id, profile, contacts, rng, now)
+    items = sum(len(basket) for basket in baskets.values())
+    total = count + len(orders) + items + len(events)
+    done = _write_orders_and_items(session, tenant_id, orders, baskets, progress, done, total)
+    done = _write_in_chunks(
+        session, Event, events, progress, done, total, "events", copy_key="message_id"
+    )
     _refresh_contact_facts(session, tenant_id)
     session.flush()
     progress(total, total, "Demo data ready")
-    return DemoSummary(contacts=len(contacts), orders=len(orders), events=len(events))
+    return DemoSummary(
+        contacts=len(contacts), orders=len(orders), order_items=items, events=len(events)
+    )

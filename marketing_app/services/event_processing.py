@@ -9,7 +9,6 @@ from __future__ import annotations
 import uuid
 import zlib
 from datetime import date, datetime, timedelta
-from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy import func, text
@@ -26,10 +25,10 @@ from marketing_app.services.identity import (
     normalize_email,
     normalize_phone,
 )
+from marketing_app.services.tracked_orders import record_tracked_order
 from marketing_app.services.web_sessions import Sessionizer
 
 PROCESS_BATCH_SIZE = 1000  # events per transaction
-ORDER_EVENTS = {"Order Completed", "Checkout Completed", "Purchase"}
 CORE_TRAITS = {
     "email_consent",
     "emailConsent",
@@ -180,23 +179,12 @@ def apply_time_zone(contact: Contact, event: Event) -> None:
         contact.time_zone = candidate
 
 
-def _order_cents(properties: dict) -> int:
-    for key in ("revenue", "total", "value"):
-        try:
-            return int(Decimal(str(properties[key])) * 100)
-        except (KeyError, InvalidOperation, ValueError):
-            continue
-    return 0
-
-
-def apply_facts(contact: Contact, event: Event) -> None:
+def apply_facts(session: Session, contact: Contact, event: Event) -> None:
+    """First and last seen; an order event stores its order and, when new, counts it."""
     seen = event.occurred_at
     contact.last_seen_at = max(filter(None, [contact.last_seen_at, seen]))
     contact.first_seen_at = min(filter(None, [contact.first_seen_at, seen]))
-    if event.type == "track" and event.name in ORDER_EVENTS:
-        contact.order_count += 1
-        contact.total_spent_cents += _order_cents(event.properties or {})
-        contact.last_order_at = max(filter(None, [contact.last_order_at, seen]))
+    record_tracked_order(session, contact, event)
 
 
 def process_pending_events(
@@ -230,7 +218,7 @@ def process_pending_events(
             apply_traits(session, contact, event_traits(event))
             apply_consent(contact, event_traits(event), event.occurred_at, source="tracking")
         apply_time_zone(contact, event)
-        apply_facts(contact, event)
+        apply_facts(session, contact, event)
         visits.record(event, contact.id)
         event.contact_id, event.processed_at = contact.id, now
         session.add_all([contact, event])

@@ -66,6 +66,8 @@ def schedule_session_purge() -> None:
 def schedule_segment_refresh() -> int:
     """Recompute segments and RFM scores that time alone may have changed."""
     settings = get_settings()
+    if settings.segment_refresh_minutes <= 0:  # scheduling switched off (e.g. worker tests)
+        return 0
     with session_scope() as session:
         return segment_schedule.schedule_due_refreshes(
             session=session,

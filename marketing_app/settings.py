@@ -35,7 +35,7 @@ class Settings(BaseSettings):
     login_max_failures: int = 5  # failures per email inside the window before lockout
     login_window_minutes: int = 15
     beat_interval_seconds: float = 5.0
-    # Full segment recomputes catch what time alone changes ("no order in 60 days").
+    # Full segment recomputes catch what time alone changes ("no order in 60 days"); 0: off.
     segment_refresh_minutes: int = 60
     rfm_refresh_hours: int = 24
     api_rate_limit: str = "600/minute"  # per API key, `limits` notation

@@ -24,7 +24,8 @@ WAIT_SECONDS = 90
 
 @pytest.fixture(scope="module")
 def worker(migrated_database):
-    env = os.environ | {"BEAT_INTERVAL_SECONDS": "1"}
+    # No scheduled segment/RFM refresh: it would queue jobs for every tenant other tests left.
+    env = os.environ | {"BEAT_INTERVAL_SECONDS": "1", "SEGMENT_REFRESH_MINUTES": "0"}
     scratch = tempfile.mkdtemp()
     schedule = os.path.join(scratch, "beat-schedule")
     log = open(os.path.join(scratch, "worker.log"), "w+b")  # noqa: SIM115  (closed below)

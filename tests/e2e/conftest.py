@@ -19,6 +19,8 @@ from marketing_app.db import session_scope
 from marketing_app.services.demo_seed import DEMO_PASSWORD, seed_demo
 from tests.conftest import ROOT
 
+# Two cores run the app, its worker, PostgreSQL and the browser: give pages time to answer.
+expect.set_options(timeout=10_000)
 PORT = int(os.environ.get("E2E_PORT", "8123"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")
@@ -124,6 +126,8 @@ def screenshot(page: Page, name: str) -> None:
 
 def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     page.goto("/login")
+    # A click before React has hydrated the form is lost (seen on a loaded machine).
+    page.wait_for_load_state("networkidle")
     page.fill("#email", email)
     page.fill("#password", password)
     page.click("#sign-in")

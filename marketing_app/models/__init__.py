@@ -11,6 +11,14 @@ from marketing_app.models.customers import (
     WebSession,
 )
 from marketing_app.models.jobs import JobRun, JobStatus, UploadedFile
+from marketing_app.models.loyalty import (
+    LedgerKind,
+    LedgerSource,
+    LoyaltyAccount,
+    LoyaltyLedgerEntry,
+    LoyaltyProgram,
+    LoyaltyRedemption,
+)
 from marketing_app.models.segments import (
     Segment,
     SegmentKind,
@@ -38,9 +46,15 @@ __all__ = [
     "Event",
     "JobRun",
     "JobStatus",
+    "LedgerKind",
+    "LedgerSource",
     "Location",
     "LoginAttempt",
     "LoginTicket",
+    "LoyaltyAccount",
+    "LoyaltyLedgerEntry",
+    "LoyaltyProgram",
+    "LoyaltyRedemption",
     "MarketingProvider",
     "Membership",
     "Order",

@@ -19,7 +19,7 @@ from typing import Any
 
 from sqlalchemy import Row, bindparam, case, update
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session, col, select
 
 from marketing_app.models import LedgerKind, LoyaltyAccount, LoyaltyLedgerEntry
 from marketing_app.services.loyalty_programs import LoyaltySettings
@@ -153,10 +153,26 @@ def apply_to_accounts(
     inserted: list[Row],
     now: datetime,
 ) -> list[TierChange]:
-    """Add new entries to their accounts (creating them) in one upsert; move tiers after."""
+    """Add new entries to their accounts, then move tiers; returns the tier changes.
+
+    Credits go through one upsert that creates missing accounts. Batches that take points
+    (reversals, expiry) update existing accounts instead: SQLite checks the balance
+    constraint on an upsert's proposed row before it finds the conflict.
+    """
     deltas = _account_deltas(tenant_id, inserted, now)
     if not deltas:
         return []
+    if all(delta["balance"] >= 0 for delta in deltas):
+        accounts = _upsert_accounts(session, deltas)
+    else:
+        accounts = _update_accounts(session, tenant_id, deltas)
+    return retier(session, settings, accounts)
+
+
+ACCOUNT_ROW = (Account.id, Account.contact_id, Account.lifetime_earned, Account.tier)
+
+
+def _upsert_accounts(session: Session, deltas: list[dict]) -> list[Row]:
     statement = _dialect(session).insert(Account)
     new = statement.excluded
     statement = statement.on_conflict_do_update(
@@ -167,9 +183,42 @@ def apply_to_accounts(
             "last_activity_at": _later(Account.last_activity_at, new.last_activity_at),
             "updated_at": new.updated_at,
         },
-    ).returning(Account.id, Account.contact_id, Account.lifetime_earned, Account.tier)
-    accounts = list(session.execute(statement, deltas))
-    return retier(session, settings, accounts)
+    ).returning(*ACCOUNT_ROW)
+    return list(session.execute(statement, deltas))
+
+
+def _update_accounts(session: Session, tenant_id: uuid.UUID, deltas: list[dict]) -> list[Row]:
+    table = Account.__table__.c
+    session.execute(
+        update(Account.__table__)
+        .where(table.tenant_id == tenant_id, table.contact_id == bindparam("cid"))
+        .values(
+            balance=table.balance + bindparam("points"),
+            lifetime_earned=table.lifetime_earned + bindparam("earned"),
+            last_activity_at=_later(
+                table.last_activity_at, bindparam("active", type_=table.last_activity_at.type)
+            ),
+            updated_at=bindparam("now"),
+        ),
+        [
+            {
+                "cid": d["contact_id"],
+                "points": d["balance"],
+                "earned": d["lifetime_earned"],
+                "active": d["last_activity_at"],
+                "now": d["updated_at"],
+            }
+            for d in deltas
+        ],
+    )
+    contact_ids = [delta["contact_id"] for delta in deltas]
+    return list(
+        session.execute(
+            select(*ACCOUNT_ROW).where(
+                Account.tenant_id == tenant_id, col(Account.contact_id).in_(contact_ids)
+            )
+        )
+    )
 
 
 def retier(session: Session, settings: LoyaltySettings, accounts: list[Row]) -> list[TierChange]:

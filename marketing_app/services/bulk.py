@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date, datetime
 from typing import Any
 
 import orjson
@@ -58,10 +59,6 @@ def write_returning_new_keys(
     return write(session=session, model=model, rows=rows, key=key)
 
 
-def _copy_value(value: Any) -> Any:
-    return orjson.dumps(value).decode() if isinstance(value, dict | list) else value
-
-
 def copy_returning_new_keys(
     *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
 ) -> set[Any]:
@@ -85,10 +82,35 @@ def copy_returning_new_keys(
     return {row[key] for row in rows}
 
 
+# COPY's text format: backslash, tab, newline and carriage return are escaped; NULL is \N.
+_COPY_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+
+
+def _copy_field(value: Any) -> str:
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_COPY_ESCAPES)
+    if isinstance(value, dict | list):
+        return orjson.dumps(value).decode().translate(_COPY_ESCAPES)
+    if isinstance(value, bool):
+        return "t" if value else "f"
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return str(value)  # numbers, UUIDs
+
+
+def copy_text(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
+    """Rows in COPY's text format, built in one pass: several times cheaper than handing
+    psycopg one row at a time (the ingestion path spends its CPU here)."""
+    lines = ["\t".join([_copy_field(row[c]) for c in columns]) for row in rows]
+    lines.append("")
+    return "\n".join(lines).encode()
+
+
 def _copy_rows(cursor, table: str, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        for row in rows:
-            copy.write_row([_copy_value(row[column]) for column in columns])
+        copy.write(copy_text(rows, columns))
 
 
 def _staged_insert(cursor, table: str, columns: list[str], rows, key: str) -> set[Any]:

@@ -31,3 +31,32 @@ def test_copy_staging_serves_callers_with_different_columns(session, tenant):
     session.commit()
     stored = select(func.count()).where(Event.tenant_id == tenant.id)
     assert session.exec(stored).one() == 2
+
+
+def test_copy_text_round_trips_awkward_values(session, tenant):
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("COPY is PostgreSQL's")
+    awkward = 'tab\there, line\nbreak, cr\r, back\\slash, "quotes", \\N, émoji 🎉'
+    rows = [
+        {
+            "tenant_id": tenant.id,
+            "message_id": "awkward",
+            "type": "track",
+            "name": awkward,
+            "user_id": None,
+            "anonymous_id": "anon\\1",
+            "properties": {"text": awkward, "nested": [1, None, {"x": "\\t"}], "ok": True},
+            "traits": None,
+            "context": {"page": {"title": "Tab\tTitle"}},
+            "occurred_at": AT,
+            "received_at": AT,
+        }
+    ]
+    assert copy_returning_new_keys(session=session, model=Event, rows=rows, key="message_id") == {
+        "awkward"
+    }
+    session.commit()
+    stored = session.exec(select(Event).where(Event.message_id == "awkward")).one()
+    assert (stored.name, stored.user_id, stored.anonymous_id) == (awkward, None, "anon\\1")
+    assert stored.properties == rows[0]["properties"] and stored.traits is None
+    assert stored.context == rows[0]["context"] and stored.occurred_at == AT

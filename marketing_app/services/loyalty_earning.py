@@ -4,22 +4,20 @@ An order earns floor(dollars x points per dollar x category multiplier x equity 
 plus the per-visit points. The category multiplier is the average of the order's lines'
 category multipliers weighted by line amount (1 when the order has no lines), so a basket half
 flower at 2x and half accessories at 1x earns 1.5x on its total. The arithmetic is exact
-(fractions, not floats) and runs in Python between set-based statements: one SELECT of the
-uncredited orders, one of their lines' amounts per category, one INSERT of the entries and one
-upsert of the accounts per batch, whatever the number of orders.
+(integers, not floats) and runs in Python between set-based statements: one SELECT of the
+uncredited orders, one of their lines' amounts per category, one INSERT (COPY on PostgreSQL)
+of the entries and one upsert of the accounts per batch, whatever the number of orders.
 """
 
 from __future__ import annotations
 
-import math
 import uuid
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from fractions import Fraction
 
-from sqlalchemy import Row, and_, exists, func, or_
+from sqlalchemy import Row, String, and_, cast, exists, func, or_
 from sqlmodel import Session, col, select
 
 from marketing_app.models import (
@@ -56,22 +54,32 @@ class OrderCredit:
         return self.skipped_no_customer + self.skipped_bad_total
 
 
+def _hundredths(value) -> int:
+    """A setting with at most two decimals (the settings model enforces it) as an integer."""
+    return int(value * 100)
+
+
 def order_points(
     *, total_cents: int, category_cents: dict[str, int], equity: bool, settings: LoyaltySettings
 ) -> int:
-    """Points one order earns under the program (see the module docstring)."""
-    rate = Fraction(settings.points_per_dollar)
+    """Points one order earns under the program (see the module docstring).
+
+    Integer arithmetic on hundredths: exact like fractions, and fast enough for big batches.
+    """
+    numerator = total_cents * _hundredths(settings.points_per_dollar)
+    denominator = 100 * 100
     if equity:
-        rate *= Fraction(settings.equity_multiplier)
+        numerator *= _hundredths(settings.equity_multiplier)
+        denominator *= 100
     amounts = {category: max(cents, 0) for category, cents in category_cents.items()}
     lines_total = sum(amounts.values())
     if settings.category_multipliers and lines_total > 0:
-        weighted = sum(
-            cents * Fraction(settings.category_multipliers.get(category, 1))
-            for category, cents in amounts.items()
+        multipliers = settings.category_multipliers
+        numerator *= sum(
+            cents * _hundredths(multipliers.get(category, 1)) for category, cents in amounts.items()
         )
-        rate *= weighted / lines_total
-    return math.floor(Fraction(total_cents, 100) * rate) + settings.points_per_visit
+        denominator *= 100 * lines_total
+    return numerator // denominator + settings.points_per_visit
 
 
 def _is_equity():
@@ -82,10 +90,12 @@ def _is_equity():
 
 def _uncredited(tenant_id: uuid.UUID, contact_id: int | None, order_ids: list[int] | None):
     """Conditions of a tenant's orders (of one contact, or these ids) with no earn entry."""
+    # On the ledger's unique key itself: an exact index lookup per order, whatever the
+    # planner's statistics say right after a big import.
     credited = exists().where(
-        LoyaltyLedgerEntry.order_id == Order.id,
         LoyaltyLedgerEntry.tenant_id == tenant_id,
         LoyaltyLedgerEntry.source == LedgerSource.ORDER,
+        LoyaltyLedgerEntry.source_key == cast(Order.id, String),
     )
     conditions = [Order.tenant_id == tenant_id, ~credited]
     if contact_id is not None:

@@ -8,7 +8,7 @@ from datetime import date
 import pytest
 
 from marketing_app.domain.errors import NotFound
-from marketing_app.models import LedgerKind, LedgerSource
+from marketing_app.models import LedgerKind, LedgerSource, Order
 from marketing_app.services import loyalty_earning
 from marketing_app.services.loyalty_earning import (
     award_birthday_bonuses,
@@ -16,7 +16,8 @@ from marketing_app.services.loyalty_earning import (
     credit_orders,
     order_points,
 )
-from marketing_app.services.loyalty_programs import LoyaltySettings
+from marketing_app.services.loyalty_ledger import COPY_MIN_ROWS, entry_row, record_entries
+from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
 from tests.services.test_loyalty_support import (
     METALS,
     PLACED,
@@ -213,3 +214,42 @@ def test_tenant_isolation(session, tenant, other_tenant):
 def test_no_program_is_a_clear_not_found(session, tenant):
     with pytest.raises(NotFound, match="no loyalty program"):
         credit_orders(session=session, tenant_id=tenant.id)
+
+
+def test_big_batches_credit_once_by_the_bulk_path(session, tenant):
+    """Batches of COPY_MIN_ROWS or more go in by COPY on PostgreSQL; replays still add nothing."""
+    make_program(session, tenant)
+    people = [make_contact(session, tenant) for _ in range(3)]
+    orders = [
+        Order(
+            tenant_id=tenant.id,
+            contact_id=people[n % 3].id,
+            source="pos",
+            external_id=f"big-{n}",
+            total_cents=100 * (n + 1),
+            placed_at=PLACED,
+        )
+        for n in range(COPY_MIN_ROWS + 20)
+    ]
+    session.add_all(orders)
+    session.commit()
+    result = credit(session, tenant)
+    assert result.orders_credited == len(orders)
+    assert result.points == sum(range(1, len(orders) + 1))
+    settings = require_settings(session=session, tenant_id=tenant.id)
+    replay = [
+        entry_row(
+            tenant_id=tenant.id,
+            contact_id=order.contact_id,
+            kind=LedgerKind.EARN,
+            source=LedgerSource.ORDER,
+            source_key=str(order.id),
+            points=999,
+            now=PLACED,
+        )
+        for order in orders
+    ]
+    assert record_entries(session, tenant.id, settings, replay, PLACED).entries == 0
+    session.commit()
+    assert sum(balance(session, tenant, p) for p in people) == result.points
+    assert_ledger_consistent(session, tenant)

@@ -162,7 +162,7 @@ def _account_deltas(tenant_id: uuid.UUID, inserted: list[NewEntry], now: datetim
         delta["lifetime_earned"] += entry.earned
         if entry.kind in ACTIVITY_KINDS:
             seen = delta["last_activity_at"]
-            delta["last_activity_at"] = max(filter(None, [seen, entry.occurred_at]))
+            delta["last_activity_at"] = max(filter(None, [seen, entry.occurred_at]), default=None)
     return [deltas[contact_id] for contact_id in sorted(deltas)]
 
 

@@ -113,6 +113,16 @@ def _progress(settings: LoyaltySettings, lifetime: int) -> tuple[str | None, int
     return upcoming.name, upcoming.threshold - lifetime, max(0, min(percent, 99))
 
 
+def _history(session, tenant_id, contact_id, limit, offset) -> tuple[list[LedgerLine], int]:
+    mine = (Entry.tenant_id == tenant_id, Entry.contact_id == contact_id)
+    limit, offset = _page(limit, offset)
+    entries = session.exec(
+        select(Entry).where(*mine).order_by(col(Entry.id).desc()).limit(limit).offset(offset)
+    ).all()
+    total = session.exec(select(func.count()).select_from(Entry).where(*mine)).one()
+    return [_line(entry) for entry in entries], total
+
+
 def account_summary(
     *,
     session: Session,
@@ -130,12 +140,7 @@ def account_summary(
         )
     ).first()
     account = found or LoyaltyAccount(contact_id=contact_id, tier=settings.tier_for(0))
-    mine = (Entry.tenant_id == tenant_id, Entry.contact_id == contact_id)
-    limit, offset = _page(limit, offset)
-    history = session.exec(
-        select(Entry).where(*mine).order_by(col(Entry.id).desc()).limit(limit).offset(offset)
-    ).all()
-    total = session.exec(select(func.count()).select_from(Entry).where(*mine)).one()
+    history, total = _history(session, tenant_id, contact_id, limit, offset)
     next_name, to_next, percent = _progress(settings, account.lifetime_earned)
     expires = None
     if settings.expiry_days and account.balance > 0 and account.last_activity_at:
@@ -152,7 +157,7 @@ def account_summary(
         progress_percent=percent,
         last_activity_at=account.last_activity_at,
         expires_at=expires,
-        history=[_line(entry) for entry in history],
+        history=history,
         history_total=total,
     )
 

@@ -12,11 +12,20 @@ from collections.abc import Iterable
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, tuple_, update
+from sqlalchemy import delete, func, tuple_, update
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Contact, ContactIdentity, Event, Order, WebSession
+from marketing_app.models import (
+    Contact,
+    ContactIdentity,
+    Event,
+    Order,
+    Segment,
+    SegmentMember,
+    WebSession,
+)
 from marketing_app.services.bulk import insert_ignoring_duplicates
+from marketing_app.services.loyalty_merges import merge_loyalty
 
 Identifier = tuple[str, str]  # (kind, value)
 # Traits that carry another system's customer id, by identity kind.
@@ -138,6 +147,35 @@ def choose_profile(
     return winner, [c for c in candidates if c != winner and users[c] in (None, users[winner])]
 
 
+def _move_memberships(session: Session, winner_id: int, loser_id: int) -> list[int]:
+    """Lists and segments the loser was in now hold the winner (dynamic ones refold anyway).
+
+    Returns the segments whose member count may change when the loser's row goes."""
+    affected = list(
+        session.exec(select(SegmentMember.segment_id).where(SegmentMember.contact_id == loser_id))
+    )
+    theirs = select(SegmentMember.segment_id).where(SegmentMember.contact_id == winner_id)
+    session.exec(
+        update(SegmentMember)
+        .where(
+            SegmentMember.contact_id == loser_id,
+            col(SegmentMember.segment_id).not_in(theirs),
+        )
+        .values(contact_id=winner_id)
+    )
+    return affected
+
+
+def _recount_members(session: Session, segment_ids: list[int]) -> None:
+    for segment_id in segment_ids:
+        count = select(func.count()).where(SegmentMember.segment_id == segment_id)
+        session.exec(
+            update(Segment)
+            .where(Segment.id == segment_id)
+            .values(member_count=count.scalar_subquery())
+        )
+
+
 def merge_profiles(session: Session, ids: IdentityMap, winner_id: int, loser_id: int) -> None:
     """Move everything of the loser to the winner, combine facts, delete the loser."""
     winner, loser = session.get(Contact, winner_id), session.get(Contact, loser_id)
@@ -159,8 +197,16 @@ def merge_profiles(session: Session, ids: IdentityMap, winner_id: int, loser_id:
         if not getattr(winner, f)
     }
     winner.traits = {**(loser.traits or {}), **(winner.traits or {})}
+    # Points and list memberships would otherwise go with the loser's row (cascades).
+    merge_loyalty(
+        session=session, tenant_id=winner.tenant_id, winner_id=winner_id, loser_id=loser_id
+    )
+    affected = _move_memberships(session, winner_id, loser_id)
     session.exec(delete(Contact).where(Contact.id == loser_id))
-    session.flush()  # the loser's unique email/phone must be gone before the winner takes them
+    session.flush()
+    _recount_members(
+        session, affected
+    )  # the loser's unique email/phone must be gone before the winner takes them
     for name, value in moved.items():
         setattr(winner, name, value)
     session.add(winner)

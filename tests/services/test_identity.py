@@ -150,3 +150,31 @@ def test_profiles_never_cross_tenants(session, tenant, other_tenant):
     assert theirs[0].email is None
     count = session.exec(select(func.count()).where(Event.contact_id == mine[0].id)).one()
     assert count == 1
+
+
+def test_a_merge_keeps_the_static_lists_the_merged_profile_was_on(session, tenant):
+    from marketing_app.services import segments, static_lists
+
+    send(session, tenant, {"type": "page", "anonymousId": "anon-9", "name": "Menu"})
+    send(session, tenant, {"type": "identify", "userId": "cust-9", "traits": {"email": "n@x.io"}})
+    anonymous, known = profiles(session, tenant)
+    guests = segments.create_segment(
+        session=session, tenant_id=tenant.id, name="Guests", kind="static"
+    )
+    both = segments.create_segment(session=session, tenant_id=tenant.id, name="Both", kind="static")
+    static_lists.add_members(
+        session=session, tenant_id=tenant.id, list_id=guests.id, contact_ids=[anonymous.id]
+    )
+    static_lists.add_members(
+        session=session, tenant_id=tenant.id, list_id=both.id, contact_ids=[anonymous.id, known.id]
+    )
+    session.commit()
+    send(session, tenant, {"type": "identify", "userId": "cust-9", "anonymousId": "anon-9"})
+    (survivor,) = profiles(session, tenant)
+    for listed in (guests, both):
+        members, total = segments.segment_members(
+            session=session, tenant_id=tenant.id, segment_id=listed.id
+        )
+        assert total == 1 and members[0]["id"] == survivor.id
+        session.refresh(listed)
+        assert listed.member_count == 1

@@ -8,7 +8,7 @@ from datetime import timedelta
 from jobs.celery_app import app
 from marketing_app.db import session_scope
 from marketing_app.models.base import utcnow
-from marketing_app.services import event_processing, job_runs, segment_schedule
+from marketing_app.services import event_processing, job_runs, loyalty_schedule, segment_schedule
 from marketing_app.services.job_execution import RetryableJobError, run_job
 from marketing_app.settings import get_settings
 
@@ -35,7 +35,11 @@ def process_tenant_events(tenant_id: str) -> int:
         handled = event_processing.process_all_pending(
             session=session, tenant_id=uuid.UUID(tenant_id)
         )
-    if handled:  # segments follow the profiles these events changed, within seconds
+    if handled:  # loyalty and segments follow the profiles these events changed, in seconds
+        with session_scope() as session:
+            loyalty_schedule.credit_recent_orders(
+                session=session, tenant_id=uuid.UUID(tenant_id), since=started
+            )
         with session_scope() as session:
             segment_schedule.fold_recent_activity(
                 session=session, tenant_id=uuid.UUID(tenant_id), since=started
@@ -64,10 +68,12 @@ def schedule_session_purge() -> None:
 
 @app.task(name="jobs.tasks.schedule_segment_refresh", ignore_result=True)
 def schedule_segment_refresh() -> int:
-    """Recompute segments and RFM scores that time alone may have changed."""
+    """Recompute segments and RFM that time alone may change; queue the day's loyalty jobs."""
     settings = get_settings()
     if settings.segment_refresh_minutes <= 0:  # scheduling switched off (e.g. worker tests)
         return 0
+    with session_scope() as session:
+        loyalty_schedule.schedule_daily_loyalty(session=session)
     with session_scope() as session:
         return segment_schedule.schedule_due_refreshes(
             session=session,

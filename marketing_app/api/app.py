@@ -9,6 +9,7 @@ from fastapi.responses import JSONResponse
 from marketing_app.api import (
     auth,
     health,
+    loyalty,
     management,
     profiles,
     rfm,
@@ -67,6 +68,8 @@ def create_api() -> FastAPI:
     api.include_router(segments.router)
     api.include_router(segment_members.router)
     api.include_router(rfm.router)
+    api.include_router(loyalty.router)
+    api.include_router(loyalty.alias_router)
     api.include_router(tracking.router)
     api.include_router(tracking.simple_router)
     api.include_router(sdk.router)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DataError
 
 from marketing_app.api import (
     auth,
@@ -50,6 +51,14 @@ async def _validation_error(_request: Request, exc: Exception) -> JSONResponse:
     return JSONResponse({"detail": "Invalid request.", "errors": errors}, status_code=422)
 
 
+async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
+    """A value the database refuses (a NUL character, a number out of range): the client's
+    input, so a 422 that says so rather than a 500."""
+    assert isinstance(exc, DataError)
+    detail = "A value cannot be stored (for example a NUL character or a number out of range)."
+    return JSONResponse({"detail": detail, "field": None}, status_code=422)
+
+
 def create_api() -> FastAPI:
     api = FastAPI(
         title="Marketing platform API",
@@ -61,6 +70,7 @@ def create_api() -> FastAPI:
     )
     api.add_exception_handler(DomainError, _domain_error)
     api.add_exception_handler(RequestValidationError, _validation_error)
+    api.add_exception_handler(DataError, _data_error)
     api.include_router(health.router)
     api.include_router(auth.router)
     api.include_router(management.router)

@@ -12,7 +12,7 @@ from sqlmodel import Session
 from marketing_app.models import Event
 from marketing_app.models.base import utcnow
 from marketing_app.services.bulk import write_returning_new_keys
-from marketing_app.services.tracking import MAX_EVENT_BYTES, Rejection, event_row
+from marketing_app.services.tracking import MAX_EVENT_BYTES, Rejection, event_row, has_nul
 
 
 @dataclass
@@ -44,8 +44,11 @@ def ingest_messages(
     rows = []
     for index, message in enumerate(messages):
         try:
-            if len(orjson.dumps(message)) > MAX_EVENT_BYTES:
+            encoded = orjson.dumps(message)
+            if len(encoded) > MAX_EVENT_BYTES:
                 raise ValueError(f"event larger than {MAX_EVENT_BYTES // 1024} KB")
+            if b"\\u0000" in encoded and has_nul(message):  # cheap scan, exact check after
+                raise ValueError("text may not contain NUL characters (\\u0000)")
             if shared_context and isinstance(message, dict):
                 message = {
                     **message,

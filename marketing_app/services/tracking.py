@@ -119,6 +119,17 @@ def check_nesting(value: Any, limit: int = MAX_NESTING) -> None:
     raise ValueError(f"nested deeper than {limit} levels")
 
 
+def has_nul(value: Any) -> bool:
+    """True when a NUL character is in any key or string: PostgreSQL text cannot store it."""
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(has_nul(k) or has_nul(v) for k, v in value.items())
+    if isinstance(value, list):
+        return any(has_nul(v) for v in value)
+    return False
+
+
 def event_row(
     message: Any, *, tenant_id: uuid.UUID, received_at: datetime, default_type: str | None = None
 ) -> dict[str, Any]:

@@ -58,6 +58,14 @@ def test_bad_profile_input_gets_clear_4xx(client, secret_key):
         f"/api/v1/profiles/{other['id']}", headers=headers, json={"email": "dup@b.co"}
     )
     assert clash.status_code == 409
+    nul = client.post(
+        "/api/v1/profiles", headers=headers, json={"email": "nul@b.co", "first_name": "A\x00"}
+    )
+    from marketing_app.db import get_engine
+
+    # PostgreSQL text cannot hold NUL: the database refuses it and the client hears 422.
+    postgres = get_engine().dialect.name == "postgresql"
+    assert nul.status_code == (422 if postgres else 201), nul.text
 
 
 def test_timeline_shows_tracked_events(client, session, tenant, secret_key):

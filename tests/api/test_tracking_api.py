@@ -216,3 +216,23 @@ def test_simple_routes_identify_people_by_email(client, session, tenant):
         "Sam",
         1200,
     )
+
+
+def test_nul_characters_are_refused_per_event_and_the_rest_stored(client, session, tenant):
+    """PostgreSQL text cannot hold NUL: such an event is listed as rejected, never a 500."""
+    key = issue_key(session, tenant, "publishable")
+    batch = {
+        "batch": [
+            track("n1"),
+            track("n2", userId="u\x00-2"),
+            track("n3", event="Viewed\x00"),
+            track("n4", properties={"note": "a\x00b"}),
+            track("n5", properties={"ok": "fine"}),
+        ]
+    }
+    response = client.post("/v1/batch", json=batch, headers=basic(key))
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert [r["index"] for r in body["rejected"]] == [1, 2, 3]
+    assert "NUL" in body["rejected"][0]["reason"]
+    assert stored(session, tenant) == ["n1", "n5"]

@@ -113,6 +113,8 @@ def _row_fields(row: dict[str, str]) -> dict:
 
 def import_row(session: Session, tenant_id: uuid.UUID, row: dict[str, str]) -> tuple[int, bool]:
     """Create or update one profile from a row: (its id, whether it is new). Raises DomainError."""
+    if any("\x00" in (value or "") for value in row.values() if isinstance(value, str)):
+        raise InvalidInput("The row holds a NUL character, which cannot be stored.")
     contact_id = _existing_contact(session, tenant_id, row)
     fields = _row_fields(row)
     if contact_id is not None and "traits" in fields:

@@ -83,3 +83,11 @@ def test_windows_latin1_files_import(session, tenant):
         session.exec(select(Contact.first_name).where(Contact.tenant_id == tenant.id)).one()
         == "René"
     )
+
+
+def test_a_row_with_a_nul_character_is_refused_alone(session, tenant):
+    content = "email,first_name\nok@example.com,Ok\nnul@example.com,N\x00ul\n".encode()
+    job = run_import(session, tenant, content)
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert (job.result["created"], job.result["rejected_count"]) == (1, 1)
+    assert "NUL" in job.result["rejected"][0]["reason"]

@@ -86,7 +86,7 @@ def test_windows_latin1_files_import(session, tenant):
 
 
 def test_a_row_with_a_nul_character_is_refused_alone(session, tenant):
-    content = "email,first_name\nok@example.com,Ok\nnul@example.com,N\x00ul\n".encode()
+    content = b"email,first_name\nok@example.com,Ok\nnul@example.com,N\x00ul\n"
     job = run_import(session, tenant, content)
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert (job.result["created"], job.result["rejected_count"]) == (1, 1)

@@ -2,7 +2,7 @@
 
 import reflex as rx
 
-from marketing_app.api.app import create_api
+from marketing_app.api.app import create_api, tune_gc_for_batches
 from marketing_app.pages import (
     admin,
     customers,
@@ -66,3 +66,4 @@ MORE_PAGES = [
 ]
 for component, route, title, on_load in MORE_PAGES:
     app.add_page(component, route=route, title=title, on_load=on_load)
+tune_gc_for_batches()

@@ -25,16 +25,18 @@ from pydantic import Field, ValidationError, field_validator
 from marketing_app.domain.errors import ProviderBadData, ProviderRejected
 from marketing_app.providers.http import (
     ClientOptions,
+    ProviderClient,
+    collect_pages,
+    iter_pages,
+)
+from marketing_app.providers.wire import (
     ExternalId,
     FetchResult,
     OptionalText,
     Page,
-    ProviderClient,
     UtcDatetime,
     WireModel,
-    collect_pages,
     describe_invalid,
-    iter_pages,
     parse_records,
 )
 

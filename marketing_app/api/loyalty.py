@@ -9,7 +9,6 @@ are in `loyalty_schemas.py`.
 
 from __future__ import annotations
 
-import uuid
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -46,8 +45,8 @@ from marketing_app.api.loyalty_schemas import (
     tier_changes_public,
 )
 from marketing_app.api.segment_schemas import JobAccepted, job_accepted
-from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
-from marketing_app.models import LedgerSource, Tenant
+from marketing_app.domain.errors import InvalidInput, NotFound
+from marketing_app.models import Tenant
 from marketing_app.services import job_runs
 from marketing_app.services.loyalty_adjustments import (
     Adjustment,
@@ -56,7 +55,6 @@ from marketing_app.services.loyalty_adjustments import (
     require_contact,
 )
 from marketing_app.services.loyalty_earning import credit_orders
-from marketing_app.services.loyalty_ledger import find_entry
 from marketing_app.services.loyalty_programs import (
     get_program,
     preset_settings,
@@ -83,17 +81,6 @@ CREDIT_JOB_KIND = "loyalty_credit_orders"  # services.loyalty_jobs
 
 
 # --- helpers ----------------------------------------------------------------------------------
-
-
-def _same_request(session: Session, tenant_id: uuid.UUID, source: str, key: str, **asked) -> None:
-    """A replayed key must repeat its first request; another request under it is a conflict."""
-    entry = find_entry(session, tenant_id, source, key.strip())
-    if entry is None:
-        return
-    asked["reason"] = asked["reason"].strip()[:500]
-    if any(getattr(entry, name) != value for name, value in asked.items()):
-        field = "adjustment_id" if source == LedgerSource.ADJUSTMENT else "idempotency_key"
-        raise Conflict(f"This {field} was used for a different request.", field=field)
 
 
 def _change(session: Session, contact_id: int, result: Adjustment) -> LedgerChange:
@@ -183,7 +170,8 @@ def earn_points(
     session: Session = Depends(get_session),
     idempotency_key: str | None = IdempotencyHeader,
 ) -> LedgerChange:
-    """Points for something other than an order (a survey, a promotion), with a reason."""
+    """Points for something other than an order (a survey, a promotion), with a reason. A
+    retried key answers `replayed: true`; the key with another request answers 409."""
     key = request_key(idempotency_key, body.idempotency_key, "idempotency_key")
     refuse_nul(body, idempotency_key=key)
     result = grant_points(
@@ -194,9 +182,6 @@ def earn_points(
         idempotency_key=key,
         reason=body.reason,
     )
-    if result.replayed:
-        asked = {"contact_id": contact_id, "points": body.points, "reason": body.reason}
-        _same_request(session, tenant.id, LedgerSource.GRANT, key, **asked)
     return _change(session, contact_id, result)
 
 
@@ -226,10 +211,6 @@ def adjust_member_points(
         reason=body.reason,
         count_toward_tier=body.count_toward_tier,
     )
-    if result.replayed:
-        earned = body.points if body.count_toward_tier else 0
-        asked = {"contact_id": contact_id, "points": body.points, "reason": body.reason}
-        _same_request(session, tenant.id, LedgerSource.ADJUSTMENT, key, earned=earned, **asked)
     return _change(session, contact_id, result)
 
 

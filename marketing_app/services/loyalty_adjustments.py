@@ -2,7 +2,8 @@
 
 An adjustment corrects a balance either way with a reason (a marketer's fix, a reconciliation
 decision); a grant gives points for something outside orders (an API "earn"). Both are keyed
-by the caller's id, so a retried request writes once. Expiry empties the balance of accounts
+by the caller's id, so a retried request writes once; another request under a used id is a
+Conflict, never a silent replay. Expiry empties the balance of accounts
 with no activity (earn, redemption, adjustment) for the program's number of days.
 """
 
@@ -25,7 +26,7 @@ from marketing_app.services.loyalty_ledger import (
     record_entries,
     spend_points,
 )
-from marketing_app.services.loyalty_programs import require_settings
+from marketing_app.services.loyalty_programs import refuse_nul, require_settings
 
 MAX_ADJUSTMENT = 10_000_000  # points in one adjustment or grant
 EXPIRY_BATCH = 10_000  # accounts per round: a locking SELECT, an INSERT, an UPDATE
@@ -42,7 +43,7 @@ def _check_key(value: str, field: str) -> str:
     value = str(value or "").strip()
     if not value or len(value) > 200:
         raise InvalidInput("Give an id of 1 to 200 characters.", field=field)
-    return value
+    return refuse_nul(value, field, "An id")
 
 
 def _check_points(points: int) -> int:
@@ -57,7 +58,7 @@ def _check_reason(reason: str) -> str:
     reason = str(reason or "").strip()
     if not reason or len(reason) > 500:
         raise InvalidInput("Give a reason of 1 to 500 characters.", field="reason")
-    return reason
+    return refuse_nul(reason, "reason", "A reason")
 
 
 def require_contact(session: Session, tenant_id: uuid.UUID, contact_id: int) -> Contact:
@@ -101,7 +102,7 @@ def adjust_points(
         reason=_check_reason(reason),
         now=now or utcnow(),
     )
-    return _write_one(session, tenant_id, row)
+    return _write_one(session, tenant_id, row, key_field="adjustment_id")
 
 
 def grant_points(
@@ -128,18 +129,19 @@ def grant_points(
         reason=_check_reason(reason),
         now=now or utcnow(),
     )
-    return _write_one(session, tenant_id, row)
+    return _write_one(session, tenant_id, row, key_field="idempotency_key")
 
 
-def _write_one(session: Session, tenant_id: uuid.UUID, row: dict) -> Adjustment:
+def _write_one(session: Session, tenant_id: uuid.UUID, row: dict, key_field: str) -> Adjustment:
     settings = require_settings(session=session, tenant_id=tenant_id)
     contact_id, now = row["contact_id"], row["created_at"]
-    if find_entry(session, tenant_id, row["source"], row["source_key"]) is not None:
-        return Adjustment(0, balance_of(session, tenant_id, contact_id), replayed=True)
+    if (earlier := _replay(session, tenant_id, row, key_field)) is not None:
+        return earlier
     if row["points"] > 0:
         written = record_entries(session, tenant_id, settings, [row], now)
-        balance = balance_of(session, tenant_id, contact_id)
-        return Adjustment(row["points"] if written.entries else 0, balance, not written.entries)
+        if not written.entries:  # the same key won a race a moment ago
+            return _replay(session, tenant_id, row, key_field) or _replayed(session, row)
+        return Adjustment(row["points"], balance_of(session, tenant_id, contact_id))
     spent = spend_points(session, settings, row, now)
     if spent is None:
         balance = balance_of(session, tenant_id, contact_id)
@@ -148,8 +150,27 @@ def _write_one(session: Session, tenant_id: uuid.UUID, row: dict) -> Adjustment:
             "below zero.",
             field="points",
         )
-    replayed = spent.entry_id is None
-    return Adjustment(0 if replayed else row["points"], spent.balance, replayed)
+    if spent.entry_id is None:  # the same key won a race a moment ago
+        return _replay(session, tenant_id, row, key_field) or _replayed(session, row)
+    return Adjustment(row["points"], spent.balance)
+
+
+REQUEST_FIELDS = ("contact_id", "points", "earned", "reason")  # what a replay must repeat
+
+
+def _replay(session: Session, tenant_id: uuid.UUID, row: dict, key_field: str) -> Adjustment | None:
+    """The answer to a key used before (None when it was not); Conflict when the earlier
+    request under the key differs from this one."""
+    entry = find_entry(session, tenant_id, row["source"], row["source_key"])
+    if entry is None:
+        return None
+    if any(getattr(entry, name) != row[name] for name in REQUEST_FIELDS):
+        raise Conflict(f"This {key_field} was used for a different request.", field=key_field)
+    return _replayed(session, row)
+
+
+def _replayed(session: Session, row: dict) -> Adjustment:
+    return Adjustment(0, balance_of(session, row["tenant_id"], row["contact_id"]), replayed=True)
 
 
 def expire_inactive_points(

@@ -25,6 +25,20 @@ EQUITY_TRAITS = ("equity", "equity_status")  # a contact trait that is true mark
 MAX_TIERS = 10
 
 
+def refuse_nul(value: str, field: str, label: str) -> str:
+    """`value` unchanged; InvalidInput naming `field` when it holds a NUL character, which
+    PostgreSQL text cannot store."""
+    if "\x00" in value:
+        raise InvalidInput(f"{label} cannot contain a NUL character.", field=field)
+    return value
+
+
+def _no_nul(value: str) -> str:
+    if "\x00" in value:
+        raise ValueError("a name cannot contain a NUL character")
+    return value
+
+
 class Reward(BaseModel):
     """What a tier's reward gives, and the points it costs."""
 
@@ -53,6 +67,11 @@ class Tier(BaseModel):
     threshold: int = Field(ge=0, le=100_000_000)  # lifetime earned points
     reward: Reward | None = None
 
+    @field_validator("name")
+    @classmethod
+    def _name_without_nul(cls, name: str) -> str:
+        return _no_nul(name)
+
 
 class LoyaltySettings(BaseModel):
     model_config = ConfigDict(extra="forbid")
@@ -74,7 +93,7 @@ class LoyaltySettings(BaseModel):
     @field_validator("category_multipliers")
     @classmethod
     def _normalized_categories(cls, value: dict[str, Decimal]) -> dict[str, Decimal]:
-        names = {key.strip().lower(): multiplier for key, multiplier in value.items()}
+        names = {_no_nul(key.strip().lower()): multiplier for key, multiplier in value.items()}
         if "" in names:
             raise ValueError("a category name cannot be empty")
         if len(names) != len(value):
@@ -210,6 +229,7 @@ def save_program(
     if name is not None:
         if not name.strip() or len(name.strip()) > 100:
             raise InvalidInput("Program name: give 1 to 100 characters", field="name")
+        refuse_nul(name, "name", "Program name")
         program.name = name.strip()
     program.settings = parsed.model_dump(mode="json")
     program.updated_at = utcnow()

@@ -28,7 +28,11 @@ from marketing_app.models.base import utcnow
 from marketing_app.services.bulk import insert_returning_new_keys
 from marketing_app.services.loyalty_adjustments import balance_of, require_contact
 from marketing_app.services.loyalty_ledger import entry_row, spend_points
-from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
+from marketing_app.services.loyalty_programs import (
+    LoyaltySettings,
+    refuse_nul,
+    require_settings,
+)
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # no 0/O or 1/I to misread at a till
 CODE_GROUPS = 2  # of five characters: 32^10 codes, so a collision is a retry, not a risk
@@ -98,7 +102,7 @@ def redeem_tier_reward(
 ) -> RedemptionResult:
     """Spend a tier reward's points for its code; the customer must have reached the tier."""
     settings = require_settings(session=session, tenant_id=tenant_id)
-    chosen = settings.tier_named(str(tier or ""))
+    chosen = settings.tier_named(refuse_nul(str(tier or ""), "tier", "A tier name"))
     if chosen is None:
         raise InvalidInput(f"The program has no tier named '{tier}'.", field="tier")
     if chosen.reward is None:
@@ -139,6 +143,7 @@ def _redeem(
         raise InvalidInput(
             "Give an idempotency key of 1 to 200 characters.", field="idempotency_key"
         )
+    refuse_nul(key, "idempotency_key", "An idempotency key")
     contact_id = require_contact(session, tenant_id, contact_id).id
     if (earlier := _replay(session, tenant_id, contact_id, key, offer)) is not None:
         return earlier

@@ -32,7 +32,7 @@ from marketing_app.services.loyalty_ledger import (
     lock_account,
     record_entries,
 )
-from marketing_app.services.loyalty_programs import require_settings
+from marketing_app.services.loyalty_programs import refuse_nul, require_settings
 
 CANCELLATION = "cancellation"  # the refund id of a whole-order cancellation
 
@@ -51,6 +51,7 @@ def _refund_key(order_id: int, refund_id: str) -> str:
     refund_id = str(refund_id).strip()
     if not refund_id or len(refund_id) > 150:
         raise InvalidInput("A refund needs an id of 1 to 150 characters.", field="refund_id")
+    refuse_nul(refund_id, "refund_id", "A refund id")
     return f"{order_id}:{refund_id}"
 
 

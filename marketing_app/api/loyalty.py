@@ -73,11 +73,13 @@ from marketing_app.services.loyalty_reports import (
     members_per_tier,
     recent_activity,
 )
+from marketing_app.services.loyalty_sync import alleaves_credentials
 
 router = APIRouter(prefix="/api/v1/loyalty", tags=["loyalty"])
 alias_router = APIRouter(tags=["loyalty"])  # the path the loyalty issue names
 IdempotencyHeader = Header(None, alias="Idempotency-Key", description="Or the body's key field.")
 CREDIT_JOB_KIND = "loyalty_credit_orders"  # services.loyalty_jobs
+SYNC_JOB_KIND = "loyalty_sync"  # the POS sync, when the tenant has Alleaves credentials
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -352,12 +354,23 @@ def sync(
     tenant: Tenant = Depends(secret_key_tenant),
     session: Session = Depends(get_session),
 ) -> JobAccepted:
-    """Runs in the background; poll `status_url`. For now it credits the orders not credited
-    yet (of `contact_id`, else of the tenant)."""
+    """Runs in the background; poll `status_url`. With Alleaves credentials it syncs the
+    tenant's POS customers and orders (and credits them); otherwise it credits the orders
+    not credited yet (of `contact_id`, else of the tenant)."""
     require_settings(session=session, tenant_id=tenant.id)
     contact_id = body.contact_id if body else None
     if contact_id is not None:
         require_contact(session, tenant.id, contact_id)
+    if alleaves_credentials(session=session, tenant_id=tenant.id) is not None:
+        job = job_runs.create_job_run(
+            session=session,
+            tenant_id=tenant.id,
+            kind=SYNC_JOB_KIND,
+            label="Sync POS orders",
+            params={},
+            enqueue_now=True,
+        )
+        return job_accepted(session, job)
     job = job_runs.create_job_run(
         session=session,
         tenant_id=tenant.id,

@@ -14,6 +14,7 @@ from sqlmodel import Session
 from marketing_app.models import JobRun, Tenant
 from marketing_app.services.loyalty_adjustments import expire_inactive_points
 from marketing_app.services.loyalty_earning import award_birthday_bonuses, credit_orders
+from marketing_app.services.loyalty_sync import PosSyncFailed, sync_pos_orders
 
 
 def _credit_orders(session: Session, job: JobRun, progress) -> str:
@@ -48,8 +49,22 @@ def _birthday_bonuses(session: Session, job: JobRun, progress) -> str:
     return f"Birthday bonus for {len(result.contacts)} members"
 
 
+def _sync_pos(session: Session, job: JobRun, progress) -> str:
+    result = sync_pos_orders(session=session, tenant_id=job.tenant_id, progress=progress)
+    session.commit()  # the sync state (and any error) is kept whatever happens next
+    if result.error:
+        raise PosSyncFailed(f"POS sync failed, last good data kept: {result.error}")
+    return (
+        f"Synced {result.customers} customers and {result.orders} orders "
+        f"({result.orders_created} new, {result.profiles_created} new profiles); credited "
+        f"{result.orders_credited} orders ({result.points} points), {result.refunds} refunds; "
+        f"skipped {result.skipped} bad records"
+    )
+
+
 LOYALTY_JOB_KINDS = {
     "loyalty_credit_orders": _credit_orders,  # params: contact_id (optional)
     "loyalty_expire_points": _expire_points,
     "loyalty_birthday_bonuses": _birthday_bonuses,
+    "loyalty_sync": _sync_pos,  # the tenant's POS customers and orders (Alleaves)
 }

@@ -17,6 +17,7 @@ KNOWN_PROVIDERS = {
     "sendgrid": "SendGrid API key",
     "twilio": "Twilio auth token",
     "alpineiq": "Alpine IQ API key",
+    "alleaves": "Alleaves POS API key (base URL in the config)",
     "shopify": "Shopify webhook secret",
     "mailchimp": "Mailchimp API key",
     "klaviyo": "Klaviyo private API key",

@@ -24,18 +24,17 @@ page, rejected key) keeps the cursor and the data already written, and records t
 from __future__ import annotations
 
 import uuid
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import func, insert, update
+from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.errors import DomainError, NotFound, ProviderError
 from marketing_app.models import (
     Contact,
-    ContactIdentity,
     LedgerSource,
     Location,
     LoyaltyLedgerEntry,
@@ -45,14 +44,20 @@ from marketing_app.models import (
     Tenant,
 )
 from marketing_app.models.base import utcnow
-from marketing_app.providers.alleaves import AlleavesClient, PosCustomer, PosOrder
+from marketing_app.providers.alleaves import AlleavesClient, PosOrder
 from marketing_app.providers.wire import Page
 from marketing_app.services.bulk import insert_ignoring_duplicates, insert_returning_new_keys
 from marketing_app.services.credentials import reveal_credential
-from marketing_app.services.identity import IdentityMap, normalize_email, normalize_phone
+from marketing_app.services.identity import IdentityMap
 from marketing_app.services.loyalty_earning import credit_orders
 from marketing_app.services.loyalty_programs import get_program
 from marketing_app.services.loyalty_refunds import cancel_order, refund_order
+from marketing_app.services.loyalty_sync_people import (
+    customer_person,
+    map_people,
+    order_person,
+    owner,
+)
 
 PROVIDER = "alleaves"
 SOURCE = "pos"
@@ -85,49 +90,6 @@ class PosSyncResult:
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
-
-
-@dataclass(frozen=True)
-class PosPerson:
-    """Who a POS customer or an order's buyer is, as identifiers."""
-
-    pos_id: str | None
-    email: str | None
-    phone: str | None
-    first_name: str = ""
-    last_name: str = ""
-    alpine_code: str | None = None
-
-    def lookups(self) -> list[tuple[str, str]]:
-        found = [("pos", self.pos_id), ("email", self.email), ("phone", self.phone)]
-        return [(kind, value) for kind, value in found if value]
-
-    def identifiers(self) -> list[tuple[str, str]]:
-        code = [("alpineiq", self.alpine_code[:320])] if self.alpine_code else []
-        return self.lookups() + code
-
-
-def _customer_person(customer: PosCustomer) -> PosPerson:
-    return PosPerson(
-        customer.id,
-        normalize_email(customer.email),
-        normalize_phone(customer.phone),
-        (customer.first_name or "")[:100],
-        (customer.last_name or "")[:100],
-        customer.alpine_user_code,
-    )
-
-
-def _order_person(order: PosOrder) -> PosPerson | None:
-    person = PosPerson(
-        order.customer_id,
-        normalize_email(order.customer_email),
-        normalize_phone(order.customer_phone),
-    )
-    return person if person.lookups() else None
-
-
-# --- credentials and state -------------------------------------------------------------------
 
 
 def alleaves_credentials(*, session: Session, tenant_id: uuid.UUID) -> tuple[str, str] | None:
@@ -165,93 +127,6 @@ def _cursor(state: dict[str, Any]) -> datetime | None:
 # --- profiles --------------------------------------------------------------------------------
 
 
-def _owner(ids: IdentityMap, person: PosPerson) -> int | None:
-    """The profile of the first identifier that has one: POS id, then email, then phone."""
-    return next((ids.owner[i] for i in person.lookups() if i in ids.owner), None)
-
-
-def _contacts_by_field(session: Session, tenant_id, people: list[PosPerson], ids) -> None:
-    """Profiles that hold an email or phone without an identity row count as matches too."""
-    for name in ("email", "phone"):
-        values = {getattr(p, name) for p in people if getattr(p, name)}
-        values -= {v for k, v in ids.owner if k == name}
-        column = getattr(Contact, name)
-        for start in range(0, len(values), 500):
-            chunk = sorted(values)[start : start + 500]
-            rows = session.exec(
-                select(column, Contact.id).where(
-                    Contact.tenant_id == tenant_id, col(column).in_(chunk)
-                )
-            )
-            ids.owner.update({(name, value): contact_id for value, contact_id in rows})
-
-
-def _create_profiles(session: Session, tenant_id, groups: list[list[PosPerson]]) -> list[int]:
-    taken: set[tuple[str, str]] = set()
-    rows = []
-    for group in groups:
-        row = {"tenant_id": tenant_id, "first_name": "", "last_name": "", "traits": {}}
-        for person in group:
-            for name in ("email", "phone"):
-                value = getattr(person, name)
-                if value and name not in row and (name, value) not in taken:
-                    row[name] = value
-                    taken.add((name, value))
-            row["first_name"] = row["first_name"] or person.first_name
-            row["last_name"] = row["last_name"] or person.last_name
-        rows.append({"email": None, "phone": None, **row})
-    statement = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
-
-
-def _new_profile_groups(ids: IdentityMap, people: list[PosPerson]) -> list[list[PosPerson]]:
-    """People without a profile, grouped so that two sharing an identifier become one."""
-    pending: dict[tuple[str, str], int] = {}  # identifier -> index of its group
-    groups: list[list[PosPerson]] = []
-    for person in people:
-        if _owner(ids, person) is not None:
-            continue
-        index = next((pending[i] for i in person.lookups() if i in pending), None)
-        if index is None:
-            index = len(groups)
-            groups.append([])
-        groups[index].append(person)
-        pending.update({i: index for i in person.lookups() if i not in pending})
-    return groups
-
-
-def map_people(
-    session: Session, tenant_id: uuid.UUID, ids: IdentityMap, people: Iterable[PosPerson]
-) -> int:
-    """Every person gets a profile (found or created) and its identities; returns created."""
-    people = list(people)
-    ids.preload(i for p in people for i in p.identifiers())
-    _contacts_by_field(session, tenant_id, people, ids)
-    groups = _new_profile_groups(ids, people)
-    new_ids = _create_profiles(session, tenant_id, groups) if groups else []
-    contact_of = {id(p): c for c, group in zip(new_ids, groups, strict=True) for p in group}
-    _attach_identities(session, tenant_id, ids, people, contact_of)
-    return len(new_ids)
-
-
-def _attach_identities(session: Session, tenant_id, ids: IdentityMap, people, contact_of) -> None:
-    """Offer every identifier; the unique key keeps the ones another profile already holds."""
-    new: dict[tuple[str, str], int] = {}
-    for person in people:
-        contact_id = contact_of.get(id(person)) or _owner(ids, person)
-        for identifier in person.identifiers():
-            new.setdefault(identifier, ids.owner.get(identifier, contact_id))
-    rows = [
-        {"tenant_id": tenant_id, "contact_id": c, "kind": k, "value": v, "created_at": utcnow()}
-        for (k, v), c in new.items()
-    ]
-    insert_ignoring_duplicates(session=session, model=ContactIdentity, rows=rows)
-    ids.owner.update(new)
-
-
-# --- orders ----------------------------------------------------------------------------------
-
-
 def _locations(session: Session, tenant_id, orders: list[PosOrder], state: dict) -> dict:
     """POS location id -> our Location id, creating "POS location <id>" for new ones."""
     known = dict(state.get("locations") or {})
@@ -269,11 +144,11 @@ def _locations(session: Session, tenant_id, orders: list[PosOrder], state: dict)
 def _order_rows(tenant_id, orders: list[PosOrder], ids: IdentityMap, locations: dict) -> list:
     rows = []
     for order in orders:
-        person = _order_person(order)
+        person = order_person(order)
         rows.append(
             {
                 "tenant_id": tenant_id,
-                "contact_id": _owner(ids, person) if person else None,
+                "contact_id": owner(ids, person) if person else None,
                 "location_id": locations.get(order.location_id),
                 "source": SOURCE,
                 "external_id": order.id,
@@ -407,14 +282,14 @@ def _sync_pages(client, session, tenant_id, since, state, result, report) -> Non
     for page in client.iter_customer_pages(updated_since=since):
         result.customers += len(page.records)
         result.profiles_created += map_people(
-            session, tenant_id, ids, [_customer_person(c) for c in page.records]
+            session, tenant_id, ids, [customer_person(c) for c in page.records]
         )
         _skips(page, result, "customer")
         report(page, "customers")
     for page in client.iter_order_pages(updated_since=since):
         orders = page.records
         result.orders += len(orders)
-        people = [p for p in map(_order_person, orders) if p]
+        people = [p for p in map(order_person, orders) if p]
         result.profiles_created += map_people(session, tenant_id, ids, people)
         locations = _locations(session, tenant_id, orders, state)
         order_ids = _store_orders(session, tenant_id, orders, ids, locations, result)

@@ -12,7 +12,7 @@ from collections.abc import Iterable
 
 import phonenumbers
 from email_validator import EmailNotValidError, validate_email
-from sqlalchemy import delete, func, tuple_, update
+from sqlalchemy import delete, tuple_, update
 from sqlmodel import Session, col, select
 
 from marketing_app.models import (
@@ -26,6 +26,7 @@ from marketing_app.models import (
 )
 from marketing_app.services.bulk import insert_ignoring_duplicates
 from marketing_app.services.loyalty_merges import merge_loyalty
+from marketing_app.services.segments import count_members
 
 Identifier = tuple[str, str]  # (kind, value)
 # Traits that carry another system's customer id, by identity kind.
@@ -168,11 +169,10 @@ def _move_memberships(session: Session, winner_id: int, loser_id: int) -> list[i
 
 def _recount_members(session: Session, segment_ids: list[int]) -> None:
     for segment_id in segment_ids:
-        count = select(func.count()).where(SegmentMember.segment_id == segment_id)
         session.exec(
             update(Segment)
             .where(Segment.id == segment_id)
-            .values(member_count=count.scalar_subquery())
+            .values(member_count=count_members(session, segment_id))
         )
 
 

@@ -24,6 +24,7 @@ from marketing_app.services.segment_sql import members_query
 from marketing_app.services.segment_sql_parts import allow_big_sorts
 from marketing_app.services.segments import (
     compile_context,
+    count_members,
     get_segment,
     parse_definition,
 )
@@ -132,12 +133,6 @@ def _count(session: Session, query: Select) -> int:
     return session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
 
 
-def _count_members(session: Session, segment_id: int) -> int:
-    return session.exec(
-        select(func.count()).where(SegmentMember.segment_id == segment_id)
-    ).scalar_one()
-
-
 def recompute_segment(
     *,
     session: Session,
@@ -158,7 +153,7 @@ def recompute_segment(
     session.exec(insert(SCRATCH_TABLE).from_select(["contact_id"], query))
     _analyze(session, SCRATCH)
     entered, exited = _move_members(session, segment, now, scope=None)
-    segment.member_count = _count_members(session, segment.id)
+    segment.member_count = count_members(session, segment.id)
     segment.computed_at, segment.computed_version = now, segment.version
     session.add(segment)
     session.flush()
@@ -232,7 +227,7 @@ def fold_contacts(
         moved = _move_members(session, segment, now, scope=scope)
         entered, exited = entered + moved[0], exited + moved[1]
         if any(moved):
-            segment.member_count = _count_members(session, segment.id)
+            segment.member_count = count_members(session, segment.id)
             session.add(segment)
     session.flush()
     return MembershipChange(entered, exited, 0)

@@ -228,6 +228,11 @@ def get_segment(*, session: Session, tenant_id: uuid.UUID, segment_id: int) -> S
     return segment
 
 
+def count_members(session: Session, segment_id: int) -> int:
+    """How many profiles a segment or list holds now (what `member_count` caches)."""
+    return session.exec(select(func.count()).where(SegmentMember.segment_id == segment_id)).one()
+
+
 def list_segments(*, session: Session, tenant_id: uuid.UUID) -> list[Segment]:
     return list(
         session.exec(

@@ -11,7 +11,7 @@ import io
 import uuid
 from collections.abc import Iterable
 
-from sqlalchemy import delete, func, insert
+from sqlalchemy import delete, insert
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.errors import InvalidInput
@@ -19,7 +19,7 @@ from marketing_app.models import Contact, JobRun, Segment, SegmentMember, Segmen
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services.csv_import import start_customer_import
-from marketing_app.services.segments import get_segment
+from marketing_app.services.segments import count_members, get_segment
 
 EXPORT_COLUMNS = ("email", "phone", "first_name", "last_name", "user_id", "entered_at")
 
@@ -53,9 +53,7 @@ def _history(segment: Segment, contact_ids: Iterable[int], change: str, now) -> 
 
 
 def _refresh_count(session: Session, segment: Segment) -> None:
-    segment.member_count = session.exec(
-        select(func.count()).where(SegmentMember.segment_id == segment.id)
-    ).one()
+    segment.member_count = count_members(session, segment.id)
     segment.computed_at = segment.updated_at = utcnow()
     session.add(segment)
     session.flush()

@@ -19,6 +19,14 @@ from marketing_app.models.loyalty import (
     LoyaltyProgram,
     LoyaltyRedemption,
 )
+from marketing_app.models.loyalty_sync import (
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    ExternalLoyaltyBalance,
+    LoyaltyDiscrepancy,
+    ProviderCall,
+    Resolution,
+)
 from marketing_app.models.segments import (
     Segment,
     SegmentKind,
@@ -37,6 +45,12 @@ from marketing_app.models.users import (
 )
 
 __all__ = [
+    "DiscrepancyKind",
+    "DiscrepancyStatus",
+    "ExternalLoyaltyBalance",
+    "LoyaltyDiscrepancy",
+    "ProviderCall",
+    "Resolution",
     "ApiKey",
     "ApiKeyKind",
     "AuditEntry",

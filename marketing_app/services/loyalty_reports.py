@@ -1,7 +1,9 @@
 """Reading loyalty: a member's card, members per tier, liability, recent ledger activity.
 
 Also the ledger check reconciliation builds on: accounts whose stored balance or lifetime
-points differ from what their entries add up to (one grouped query, no per-account reads).
+points differ from what their entries add up to (one grouped query, no per-account reads);
+and, for a customer's card, the other source's balance (Alpine IQ) and the customer's open
+discrepancy.
 """
 
 from __future__ import annotations
@@ -15,6 +17,11 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from marketing_app.models import Contact, LoyaltyAccount, LoyaltyLedgerEntry
+from marketing_app.models.loyalty_sync import (
+    DiscrepancyStatus,
+    ExternalLoyaltyBalance,
+    LoyaltyDiscrepancy,
+)
 from marketing_app.services.loyalty_adjustments import require_contact
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
 
@@ -214,6 +221,42 @@ def recent_activity(
         query = query.where(Entry.kind == kind)
     rows = session.exec(query.order_by(col(Entry.id).desc()).limit(limit).offset(offset))
     return [_line(entry, full_name or email or "") for entry, full_name, email in rows]
+
+
+def count_activity(*, session: Session, tenant_id: uuid.UUID, kind: str | None = None) -> int:
+    """How many ledger entries `recent_activity` pages through."""
+    query = select(func.count()).select_from(Entry).where(Entry.tenant_id == tenant_id)
+    if kind:
+        query = query.where(Entry.kind == kind)
+    return session.exec(query).one()
+
+
+def external_balance(
+    *, session: Session, tenant_id: uuid.UUID, contact_id: int, provider: str = "alpineiq"
+) -> ExternalLoyaltyBalance | None:
+    """The balance the outside program last reported for the customer; None before any sync."""
+    require_contact(session, tenant_id, contact_id)
+    return session.exec(
+        select(ExternalLoyaltyBalance).where(
+            ExternalLoyaltyBalance.tenant_id == tenant_id,
+            ExternalLoyaltyBalance.provider == provider,
+            ExternalLoyaltyBalance.contact_id == contact_id,
+        )
+    ).first()
+
+
+def open_discrepancy(
+    *, session: Session, tenant_id: uuid.UUID, contact_id: int
+) -> LoyaltyDiscrepancy | None:
+    """The customer's discrepancy waiting for review, if the last reconciliation found one."""
+    require_contact(session, tenant_id, contact_id)
+    return session.exec(
+        select(LoyaltyDiscrepancy).where(
+            LoyaltyDiscrepancy.tenant_id == tenant_id,
+            LoyaltyDiscrepancy.contact_id == contact_id,
+            LoyaltyDiscrepancy.status == DiscrepancyStatus.OPEN,
+        )
+    ).first()
 
 
 def ledger_mismatches(

@@ -9,14 +9,23 @@ from sqlalchemy import update
 
 from marketing_app.domain.errors import NotFound
 from marketing_app.models import LoyaltyAccount
+from marketing_app.models.loyalty_sync import (
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    ExternalLoyaltyBalance,
+    LoyaltyDiscrepancy,
+)
 from marketing_app.services.loyalty_adjustments import adjust_points
 from marketing_app.services.loyalty_earning import credit_orders
 from marketing_app.services.loyalty_redemptions import redeem_points
 from marketing_app.services.loyalty_reports import (
     account_summary,
+    count_activity,
+    external_balance,
     ledger_mismatches,
     liability,
     members_per_tier,
+    open_discrepancy,
     recent_activity,
 )
 from tests.services.test_loyalty_support import (
@@ -124,3 +133,61 @@ def test_reports_never_show_another_tenant(session, tenant, other_tenant, member
     ]
     with pytest.raises(NotFound):
         account_summary(session=session, tenant_id=other_tenant.id, contact_id=ann.id)
+
+
+def _discrepancy(tenant, contact, status: str) -> LoyaltyDiscrepancy:
+    return LoyaltyDiscrepancy(
+        tenant_id=tenant.id,
+        contact_id=contact.id,
+        calculated_points=500,
+        external_points=450,
+        stored_balance=500,
+        difference=-50,
+        difference_percent=-10.0,
+        over_threshold=True,
+        kind=DiscrepancyKind.SYNC_LAG,
+        explanation="Alpine IQ has not seen the last order yet.",
+        status=status,
+    )
+
+
+def test_activity_count_matches_what_the_pages_hold(session, tenant, members):
+    assert count_activity(session=session, tenant_id=tenant.id) == 4
+    assert count_activity(session=session, tenant_id=tenant.id, kind="earn") == 3
+    second_page = recent_activity(session=session, tenant_id=tenant.id, limit=3, offset=3)
+    assert [line.points for line in second_page] == [500]
+
+
+def test_card_shows_alpine_iq_balance_and_the_open_discrepancy(session, tenant, members):
+    ann, bob = members
+    assert external_balance(session=session, tenant_id=tenant.id, contact_id=ann.id) is None
+    assert open_discrepancy(session=session, tenant_id=tenant.id, contact_id=ann.id) is None
+    session.add(
+        ExternalLoyaltyBalance(
+            tenant_id=tenant.id, contact_id=ann.id, external_id="aiq-1", points=450
+        )
+    )
+    session.add(_discrepancy(tenant, ann, DiscrepancyStatus.RESOLVED))
+    session.add(_discrepancy(tenant, bob, DiscrepancyStatus.OPEN))
+    session.commit()
+    theirs = external_balance(session=session, tenant_id=tenant.id, contact_id=ann.id)
+    assert (theirs.points, theirs.external_id) == (450, "aiq-1")
+    assert open_discrepancy(session=session, tenant_id=tenant.id, contact_id=ann.id) is None
+    found = open_discrepancy(session=session, tenant_id=tenant.id, contact_id=bob.id)
+    assert (found.external_points, found.stored_balance, found.status) == (450, 500, "open")
+
+
+def test_card_sources_stay_within_the_tenant(session, tenant, other_tenant, members):
+    ann, _ = members
+    session.add(
+        ExternalLoyaltyBalance(
+            tenant_id=tenant.id, contact_id=ann.id, external_id="aiq-1", points=9
+        )
+    )
+    session.add(_discrepancy(tenant, ann, DiscrepancyStatus.OPEN))
+    session.commit()
+    assert count_activity(session=session, tenant_id=other_tenant.id) == 0
+    with pytest.raises(NotFound):
+        external_balance(session=session, tenant_id=other_tenant.id, contact_id=ann.id)
+    with pytest.raises(NotFound):
+        open_discrepancy(session=session, tenant_id=other_tenant.id, contact_id=ann.id)

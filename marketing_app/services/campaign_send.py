@@ -1,0 +1,275 @@
+"""Starting a campaign's send: one message row per recipient, written set-based.
+
+`start_send` turns a due scheduled campaign into a sending one and inserts, in one
+INSERT ... SELECT, a row per eligible profile (unique per campaign and profile, so a second
+start writes nothing). Each row gets:
+- its variant: without an A/B test "A"; with one, a deterministic bucket of the profile puts
+  `test_percent` of the audience in the test group, spread evenly over the variants, and the
+  rest waits with variant "" until a winner is chosen (services.campaign_ab);
+- its status: queued, or skipped with "frequency_cap" when the profile already got the
+  tenant's maximum of marketing emails in the cap window (transactional mail is exempt);
+- its due time: now, each recipient's local time (`mode: local`), or the recipient's most
+  frequent open hour (`optimize`), set per time zone / per hour in a few UPDATEs.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from sqlalchemy import Integer, case, cast, func, literal, select, update
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlmodel import Session, col
+
+from marketing_app.domain.campaigns import ABTest, CampaignContent
+from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage, Tenant
+from marketing_app.models import MessageStatus as MS
+from marketing_app.models.base import utcnow
+from marketing_app.services.campaign_audience import count_audience, eligible_query
+from marketing_app.services.campaigns import specs
+
+BUCKETS = 10_000
+FREQUENCY_CAP_DEFAULT = {"max_emails": 0, "days": 7}  # 0: no cap
+HELD = ""  # the variant of rows waiting for an A/B winner
+
+
+@dataclass(frozen=True)
+class SendStart:
+    campaign_id: int
+    started: bool  # False: it was not due, or already started
+    messages: int = 0
+    capped: int = 0
+
+
+def frequency_cap(tenant: Tenant) -> tuple[int, int]:
+    """(max marketing emails, per days) of the tenant; max 0 means no cap."""
+    cap = {**FREQUENCY_CAP_DEFAULT, **((tenant.settings or {}).get("frequency_cap") or {})}
+    return int(cap.get("max_emails") or 0), int(cap.get("days") or 7)
+
+
+def _bucket(campaign_id: int):
+    """SQL: a profile's bucket 0..9999 for this campaign, stable and spread evenly."""
+    return ((Contact.id % 1_000_003) * 7919 + campaign_id * 104_729) % BUCKETS
+
+
+def _variant_and_group(campaign_id: int, content: CampaignContent, ab: ABTest):
+    if not ab.enabled:
+        return literal("A"), literal(False)
+    bucket = _bucket(campaign_id)
+    in_test = bucket < ab.test_percent * 100
+    keys = [variant.key for variant in content.variants]
+    by_bucket = case(
+        *[(bucket % len(keys) == i, literal(key)) for i, key in enumerate(keys)],
+        else_=literal(keys[0]),
+    )
+    return case((in_test, by_bucket), else_=literal(HELD)), in_test
+
+
+def _capped(tenant: Tenant, campaign: Campaign, now: datetime):
+    """SQL: the profile already reached the tenant's frequency cap (False when none)."""
+    max_emails, days = frequency_cap(tenant)
+    if campaign.transactional or max_emails <= 0:
+        return literal(False)
+    recent = (
+        select(func.count())
+        .select_from(EmailMessage)
+        .join(Campaign, Campaign.id == EmailMessage.campaign_id)
+        .where(
+            EmailMessage.tenant_id == tenant.id,
+            EmailMessage.contact_id == Contact.id,
+            col(EmailMessage.sent_at) >= now - timedelta(days=days),
+            Campaign.transactional.is_(False),  # type: ignore[attr-defined]
+        )
+        .scalar_subquery()
+    )
+    return recent >= max_emails
+
+
+def _insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
+    content, audience, _, ab = specs(campaign)
+    variant, in_test = _variant_and_group(campaign.id, content, ab)
+    capped = _capped(tenant, campaign, now)
+    eligible = eligible_query(
+        tenant_id=tenant.id,
+        audience=audience,
+        topic=campaign.topic,
+        transactional=campaign.transactional,
+    ).subquery()
+    source = (
+        select(
+            literal(tenant.id).label("tenant_id"),
+            literal(campaign.id).label("campaign_id"),
+            Contact.id,
+            Contact.email,
+            variant,
+            in_test,
+            case((capped, literal(MS.SKIPPED)), else_=literal(MS.QUEUED)),
+            case((capped, literal("frequency_cap")), else_=literal("")),
+            literal(now),
+            literal(now),
+            literal(0),
+            literal(""),
+            literal(""),
+        )
+        .join(eligible, eligible.c.id == Contact.id)
+        .order_by(Contact.id)
+    )
+    columns = [
+        "tenant_id",
+        "campaign_id",
+        "contact_id",
+        "email",
+        "variant",
+        "is_test_group",
+        "status",
+        "skip_reason",
+        "due_at",
+        "created_at",
+        "attempts",
+        "provider",
+        "error",
+    ]
+    module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    statement = module.insert(EmailMessage).from_select(columns, source).on_conflict_do_nothing()
+    session.execute(statement)
+
+
+def _zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
+    try:
+        return ZoneInfo(name) if name else fallback
+    except (ZoneInfoNotFoundError, ValueError):
+        return fallback
+
+
+def _local_due_times(session: Session, tenant: Tenant, campaign: Campaign, schedule) -> None:
+    """Each queued row due at `local_time` on the send day in its profile's zone."""
+    fallback = _zone(tenant.time_zone, ZoneInfo("UTC"))
+    zones = session.exec(
+        select(Contact.time_zone)
+        .join(EmailMessage, EmailMessage.contact_id == Contact.id)
+        .where(EmailMessage.campaign_id == campaign.id)
+        .distinct()
+    ).all()
+    day = schedule.send_at.date()
+    for (name,) in zones:
+        zone = _zone(name, fallback)
+        due = datetime.combine(day, schedule.local_time, tzinfo=zone).astimezone(ZoneInfo("UTC"))
+        in_zone = col(Contact.time_zone).is_(None) if name is None else Contact.time_zone == name
+        contacts = select(Contact.id).where(Contact.tenant_id == tenant.id, in_zone)
+        session.execute(
+            update(EmailMessage)
+            .where(
+                EmailMessage.campaign_id == campaign.id, col(EmailMessage.contact_id).in_(contacts)
+            )
+            .values(due_at=due)
+        )
+
+
+def best_hours(session: Session, tenant_id: uuid.UUID, campaign_id: int) -> dict[int, int]:
+    """The UTC hour each recipient most often opened the tenant's mail at (human opens only);
+    recipients with no open history are absent."""
+    hour = cast(func.extract("hour", EmailMessage.opened_at), Integer).label("hour")
+    recipients = select(EmailMessage.contact_id).where(EmailMessage.campaign_id == campaign_id)
+    rows = session.exec(
+        select(EmailMessage.contact_id, hour, func.count())
+        .where(
+            EmailMessage.tenant_id == tenant_id,
+            col(EmailMessage.opened_at).is_not(None),
+            col(EmailMessage.contact_id).in_(recipients),
+        )
+        .group_by(EmailMessage.contact_id, hour)
+    ).all()
+    best: dict[int, tuple[int, int]] = {}
+    for contact_id, opened_hour, opens in rows:
+        if contact_id not in best or (opens, -opened_hour) > best[contact_id]:
+            best[contact_id] = (opens, -opened_hour)
+    return {contact_id: -negative_hour for contact_id, (_, negative_hour) in best.items()}
+
+
+def _optimized_due_times(session: Session, campaign: Campaign, now: datetime) -> None:
+    """Each recipient with open history due at their best hour within the next day."""
+    by_hour: dict[int, list[int]] = {}
+    for contact_id, hour in best_hours(session, campaign.tenant_id, campaign.id).items():
+        by_hour.setdefault(hour, []).append(contact_id)
+    start = now.replace(minute=0, second=0, microsecond=0)
+    for hour, contact_ids in by_hour.items():
+        due = start.replace(hour=hour)
+        if due < now:
+            due += timedelta(days=1)
+        for chunk in range(0, len(contact_ids), 5_000):
+            session.execute(
+                update(EmailMessage)
+                .where(
+                    EmailMessage.campaign_id == campaign.id,
+                    col(EmailMessage.contact_id).in_(contact_ids[chunk : chunk + 5_000]),
+                )
+                .values(due_at=due)
+            )
+
+
+def _variant_delays(session: Session, campaign: Campaign, content: CampaignContent) -> None:
+    """A send-time A/B test: a variant's rows wait its delay."""
+    for variant in content.variants:
+        if variant.send_delay_hours:
+            session.execute(
+                update(EmailMessage)
+                .where(EmailMessage.campaign_id == campaign.id, EmailMessage.variant == variant.key)
+                .values(due_at=EmailMessage.due_at + timedelta(hours=variant.send_delay_hours))
+            )
+
+
+def _summary(session: Session, tenant: Tenant, campaign: Campaign) -> dict:
+    _, audience, _, _ = specs(campaign)
+    count = count_audience(
+        session=session,
+        tenant_id=tenant.id,
+        audience=audience,
+        topic=campaign.topic,
+        transactional=campaign.transactional,
+    )
+    rows = session.exec(
+        select(EmailMessage.status, EmailMessage.skip_reason, func.count())
+        .where(EmailMessage.campaign_id == campaign.id)
+        .group_by(EmailMessage.status, EmailMessage.skip_reason)
+    ).all()
+    capped = sum(n for status, reason, n in rows if reason == "frequency_cap")
+    return {
+        "audience": count.members,
+        "excluded": count.excluded,
+        "no_address": count.no_address,
+        "unconsented": count.unconsented,
+        "suppressed": count.suppressed,
+        "unsubscribed": count.unsubscribed,
+        "frequency_capped": capped,
+        "messages": sum(n for _, _, n in rows),
+        "to_send": sum(n for status, _, n in rows if status == MS.QUEUED),
+    }
+
+
+def start_send(*, session: Session, campaign_id: int, now: datetime | None = None) -> SendStart:
+    """A due scheduled campaign (any tenant) becomes sending, with its message rows.
+
+    Safe to call twice or concurrently: the row lock and the status check let one caller
+    start it; the unique (campaign, profile) key writes each recipient once."""
+    now = now or utcnow()
+    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    due = campaign is not None and campaign.status == CampaignStatus.SCHEDULED
+    if not due or (campaign.scheduled_for and campaign.scheduled_for > now):
+        return SendStart(campaign_id, started=False)
+    tenant = session.get(Tenant, campaign.tenant_id)
+    content, _, schedule, _ = specs(campaign)
+    _insert_messages(session, tenant, campaign, now)
+    if schedule.mode == "local":
+        _local_due_times(session, tenant, campaign, schedule)
+    elif schedule.optimize:
+        _optimized_due_times(session, campaign, now)
+    _variant_delays(session, campaign, content)
+    campaign.send_summary = _summary(session, tenant, campaign)
+    campaign.status, campaign.executed = CampaignStatus.SENDING, True
+    campaign.started_at = campaign.updated_at = now
+    session.add(campaign)
+    session.flush()
+    summary = campaign.send_summary
+    return SendStart(campaign_id, True, summary["messages"], summary["frequency_capped"])

@@ -1,0 +1,221 @@
+"""Claiming message rows with a lease, and recording what the providers said.
+
+A worker claims a batch of due, queued rows of a sending campaign: it writes its name and a
+lease end on them (PostgreSQL: `FOR UPDATE SKIP LOCKED`, so two workers never claim the same
+row; SQLite: one writer, and the update re-checks the conditions). The caller commits the
+claim before sending. When the provider accepted a message the row becomes `sent` at once;
+a row whose worker died keeps `queued` and is claimed again when its lease ends. A paused or
+cancelled campaign's rows are not claimed. Marking sent only moves `queued` rows held by
+this worker's lease, so a slow worker whose lease was taken over cannot mark twice.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlmodel import Session, col
+
+from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
+from marketing_app.models import MessageStatus as MS
+from marketing_app.models.base import utcnow
+from marketing_app.services.campaign_audience import unsubscribed_condition
+from marketing_app.services.campaign_send import HELD
+
+DEFAULT_LEASE = timedelta(minutes=5)
+MAX_ATTEMPTS = 5
+RETRY_AFTER = timedelta(minutes=2)  # every provider failed: try this row again later
+
+
+@dataclass(frozen=True, slots=True)
+class ClaimedMessage:
+    id: int
+    contact_id: int | None
+    email: str
+    variant: str
+
+
+@dataclass(frozen=True, slots=True)
+class DeliveryResult:
+    message_id: int
+    accepted: bool
+    provider: str = ""
+    provider_message_id: str | None = None
+    error: str = ""
+    transient: bool = False  # a later attempt may succeed (outage, rate limit)
+
+
+def _claimable(campaign_id: int, now: datetime):
+    return and_(
+        EmailMessage.campaign_id == campaign_id,
+        EmailMessage.status == MS.QUEUED,
+        EmailMessage.variant != HELD,
+        col(EmailMessage.due_at) <= now,
+        or_(col(EmailMessage.lease_until).is_(None), col(EmailMessage.lease_until) < now),
+    )
+
+
+def claim_messages(
+    *,
+    session: Session,
+    campaign_id: int,
+    worker: str,
+    limit: int,
+    lease: timedelta = DEFAULT_LEASE,
+    now: datetime | None = None,
+) -> list[ClaimedMessage]:
+    """Lease up to `limit` due rows of a sending campaign to `worker`; the caller commits."""
+    now = now or utcnow()
+    status = session.exec(select(Campaign.status).where(Campaign.id == campaign_id)).first()
+    if status is None or status[0] != CampaignStatus.SENDING:
+        return []
+    query = (
+        select(EmailMessage.id)
+        .where(_claimable(campaign_id, now))
+        .order_by(EmailMessage.id)
+        .limit(limit)
+    )
+    if session.get_bind().dialect.name == "postgresql":
+        query = query.with_for_update(skip_locked=True)
+    ids = list(session.exec(query).scalars())
+    if not ids:
+        return []
+    rows = session.execute(
+        update(EmailMessage)
+        .where(col(EmailMessage.id).in_(ids), _claimable(campaign_id, now))
+        .values(lease_owner=worker, lease_until=now + lease, attempts=EmailMessage.attempts + 1)
+        .returning(
+            EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant
+        )
+    ).all()
+    claimed = sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
+    return _drop_withdrawn(session, campaign_id, claimed)
+
+
+def _drop_withdrawn(
+    session: Session, campaign_id: int, claimed: list[ClaimedMessage]
+) -> list[ClaimedMessage]:
+    """Rows whose profile unsubscribed or withdrew consent since the send started: skipped."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign.transactional or not claimed:
+        return claimed
+    ids = [m.contact_id for m in claimed if m.contact_id is not None]
+    withdrawn = set(
+        session.exec(
+            select(Contact.id).where(
+                col(Contact.id).in_(ids),
+                or_(
+                    Contact.email_consent.is_(False),  # type: ignore[attr-defined]
+                    unsubscribed_condition(campaign.tenant_id, campaign.topic),
+                ),
+            )
+        ).scalars()
+    )
+    gone = [m.id for m in claimed if m.contact_id is None or m.contact_id in withdrawn]
+    if gone:
+        session.execute(
+            update(EmailMessage)
+            .where(col(EmailMessage.id).in_(gone))
+            .values(status=MS.SKIPPED, skip_reason="unsubscribed", lease_owner=None)
+        )
+    return [m for m in claimed if m.id not in set(gone)]
+
+
+def record_results(
+    *,
+    session: Session,
+    worker: str,
+    results: Sequence[DeliveryResult],
+    now: datetime | None = None,
+) -> int:
+    """Store what the providers said; returns how many rows this worker's lease still held."""
+    now = now or utcnow()
+    accepted = [r for r in results if r.accepted]
+    refused = [r for r in results if not r.accepted and not r.transient]
+    retry = [r for r in results if not r.accepted and r.transient]
+    held = and_(
+        EmailMessage.id == bindparam("mid"),
+        EmailMessage.status == MS.QUEUED,
+        EmailMessage.lease_owner == worker,
+    )
+    changed = 0
+    batches = [
+        (accepted, {"status": MS.SENT, "sent_at": now, "lease_until": None}),
+        (refused, {"status": MS.FAILED, "lease_until": None}),
+        (retry, {"lease_until": now + RETRY_AFTER}),
+    ]
+    for group, values in batches:
+        if not group:
+            continue
+        statement = (
+            update(EmailMessage)
+            .where(held)
+            .values(
+                provider=bindparam("prov"),
+                provider_message_id=bindparam("pmid"),
+                error=bindparam("err"),
+                **values,
+            )
+        )
+        params = [
+            {
+                "mid": r.message_id,
+                "prov": r.provider[:30],
+                "pmid": r.provider_message_id,
+                "err": r.error[:500],
+            }
+            for r in group
+        ]
+        changed += session.connection().execute(statement, params).rowcount or 0
+    _fail_exhausted(session, [r.message_id for r in retry])
+    return changed
+
+
+def _fail_exhausted(session: Session, message_ids: list[int]) -> None:
+    if message_ids:
+        session.execute(
+            update(EmailMessage)
+            .where(
+                col(EmailMessage.id).in_(message_ids),
+                EmailMessage.status == MS.QUEUED,
+                EmailMessage.attempts >= MAX_ATTEMPTS,
+            )
+            .values(status=MS.FAILED, lease_until=None)
+        )
+
+
+def finish_if_done(*, session: Session, campaign_id: int, now: datetime | None = None) -> bool:
+    """A sending campaign with nothing left to send (held A/B rows count as left) is sent."""
+    left = session.execute(
+        select(func.count()).where(
+            EmailMessage.campaign_id == campaign_id, EmailMessage.status == MS.QUEUED
+        )
+    ).scalar_one()
+    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    if left or campaign is None or campaign.status != CampaignStatus.SENDING:
+        return False
+    campaign.status, campaign.finished_at = CampaignStatus.SENT, now or utcnow()
+    session.add(campaign)
+    session.flush()
+    return True
+
+
+def send_progress(*, session: Session, tenant_id: uuid.UUID, campaign_id: int) -> dict[str, int]:
+    """Message counts by state for the progress bar: total, sent, failed, skipped, queued."""
+    rows = session.exec(
+        select(EmailMessage.status, func.count())
+        .where(EmailMessage.tenant_id == tenant_id, EmailMessage.campaign_id == campaign_id)
+        .group_by(EmailMessage.status)
+    ).all()
+    counts = {status: int(n) for status, n in rows}
+    unsent = (MS.QUEUED, MS.SKIPPED, MS.FAILED)
+    return {
+        "total": sum(counts.values()),
+        "sent": sum(n for status, n in counts.items() if status not in unsent),
+        "failed": counts.get(MS.FAILED, 0),
+        "skipped": counts.get(MS.SKIPPED, 0),
+        "queued": counts.get(MS.QUEUED, 0),
+    }

@@ -22,20 +22,29 @@ def _text(value: object, limit: int) -> str:
     return str(value)[:limit] if isinstance(value, str | int | float) else ""
 
 
+def landing_details_of_url(url: str, referrer: str = "") -> dict[str, str]:
+    """Landing URL, referrer and the URL's utm_* query values."""
+    url = _text(url, 2000)
+    query = parse_qs(urlparse(url).query) if url else {}
+    details = {"landing_url": url, "referrer": _text(referrer, 2000)}
+    for field in UTM_FIELDS:
+        details[f"utm_{field}"] = _text(query.get(f"utm_{field}", [""])[0], 200)
+    return details
+
+
 def landing_details(event: Event) -> dict[str, str]:
     """URL, referrer and UTM of the event: context.campaign first, else the URL's utm_* query."""
     context = event.context or {}
     page = context.get("page") if isinstance(context.get("page"), dict) else {}
-    url = _text(page.get("url") or (event.properties or {}).get("url"), 2000)
-    referrer = _text(page.get("referrer") or (event.properties or {}).get("referrer"), 2000)
+    url = page.get("url") or (event.properties or {}).get("url")
+    referrer = page.get("referrer") or (event.properties or {}).get("referrer")
+    details = landing_details_of_url(url or "", referrer or "")
     campaign = context.get("campaign") if isinstance(context.get("campaign"), dict) else {}
-    query = parse_qs(urlparse(url).query) if url else {}
-    details = {"landing_url": url, "referrer": referrer}
     for field in UTM_FIELDS:
-        from_query = query.get(f"utm_{field}", [""])[0]
         # Segment's libraries send utm_campaign as context.campaign.name.
-        value = campaign.get("name" if field == "campaign" else field) or from_query
-        details[f"utm_{field}"] = _text(value, 200)
+        value = campaign.get("name" if field == "campaign" else field)
+        if value:
+            details[f"utm_{field}"] = _text(value, 200)
     return details
 
 

@@ -1,0 +1,441 @@
+"""Loyalty reconciliation: compare each customer's three figures, classify, record discrepancies.
+
+The figures of a profile:
+- **calculated** (points from our orders): the ledger's net points (every entry: order earnings
+  as the program's rules computed them, reversals, bonuses, redemptions, adjustments, expiry)
+  plus what the program would give the profile's orders not credited yet, estimated with the
+  per-dollar, per-visit and equity rules of `loyalty_earning.order_points`; category multipliers
+  count as 1 for those (crediting applies the real ones).
+- **stored**: `loyalty_accounts.balance` (0 without an account).
+- **external**: Alpine IQ's points (`ExternalLoyaltyBalance`, provider "alpineiq"); None when
+  the profile is not mapped to an Alpine IQ customer.
+
+The source of truth's figure is the reference: calculated for "orders", external for
+"alpineiq" (calculated when the profile has no external figure). difference = the other figure
+that disagrees most, minus the reference; its percent is of max(reference, 1). A profile is a
+discrepancy when any two of its available figures differ, and over the threshold when
+|percent| > the program's `discrepancy_threshold_percent` (exact, not float).
+
+Classes, tried in this order (services/loyalty_reconcile_rules.py):
+1. stored ≠ the ledger's net points (the account drifted from its entries): **unknown**;
+2. **sync_lag**: the figures differ only by what happened after Alpine IQ's snapshot: ledger
+   entries created after `synced_at` plus orders not credited yet (Alpine IQ = calculated − that),
+   or calculated ≠ stored only because of orders not credited yet;
+3. **configuration**: Alpine IQ's accrual rate differs from ours and Alpine IQ's points ≈ our
+   order dollars (credited less refunds, plus uncredited) × its rate + our points from other
+   sources (bonuses, redemptions, adjustments), within one point per order. The rate is what
+   the Alpine IQ sync keeps in `tenant.settings["loyalty_sync"]["alpineiq"]["points_per_dollar"]`
+   (`reconcile(their_points_per_dollar=...)` overrides it); without it this class never applies;
+4. **missing_visits**: Alpine IQ shows more than calculated (it credited purchases, such as
+   in-store visits, that we have no order for);
+5. **unknown** otherwise.
+
+A profile whose last resolved discrepancy decided exactly its current figures (same Alpine IQ
+points, stored balance = the decided one = the ledger, nothing uncredited) is settled: a marketer
+kept that decision, so it is not reopened until a figure moves.
+
+The work is set-based: one statement aggregates the ledger per contact, the uncredited orders
+per contact, and joins the accounts and external balances (FULL JOINs: a profile may have any
+of the four), returning only the disagreeing profiles plus one row counting all compared. A
+tight Python pass classifies those; one upsert (COPY into a staging table on PostgreSQL) writes
+the open discrepancies on the partial unique index (one open row per profile), refreshing their
+figures, kind and `checked_at`; open rows whose profile now agrees are marked cleared. The run's
+summary is kept in `tenant.settings["loyalty_reconciliation"]`.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import asdict, dataclass, field
+from datetime import datetime
+from decimal import Decimal, InvalidOperation
+from typing import Any
+
+from sqlalchemy import (
+    and_,
+    case,
+    false,
+    func,
+    null,
+    or_,
+    select,
+    text,
+    true,
+    union_all,
+    update,
+)
+from sqlalchemy.dialects import sqlite
+from sqlmodel import Session, col
+
+from marketing_app.models import (
+    Contact,
+    LedgerSource,
+    LoyaltyAccount,
+    LoyaltyLedgerEntry,
+    Order,
+    Tenant,
+)
+from marketing_app.models.base import utcnow
+from marketing_app.models.loyalty_sync import (
+    DiscrepancyKind,
+    DiscrepancyStatus,
+    ExternalLoyaltyBalance,
+    LoyaltyDiscrepancy,
+)
+from marketing_app.services.bulk import copy_text
+from marketing_app.services.loyalty_earning import _is_equity, _uncredited
+from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
+from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
+from marketing_app.services.segment_sql_parts import allow_big_sorts
+
+PROVIDER = "alpineiq"
+STATE_KEY = "loyalty_reconciliation"  # tenant.settings: the last run's summary
+RATE_KEYS = ("loyalty_sync", "alpineiq", "points_per_dollar")  # Alpine IQ's accrual rate
+ORDER_SOURCES = (LedgerSource.ORDER, LedgerSource.REFUND)
+ID_BATCH = 5_000  # ids per UPDATE ... WHERE id IN (...)
+FIGURE_COLUMNS = tuple(ProfileFigures.__dataclass_fields__)
+REFRESHED = (  # what a rerun rewrites on an open discrepancy
+    "calculated_points",
+    "external_points",
+    "stored_balance",
+    "difference",
+    "difference_percent",
+    "over_threshold",
+    "kind",
+    "explanation",
+    "checked_at",
+)
+E, A, X, D = LoyaltyLedgerEntry, LoyaltyAccount, ExternalLoyaltyBalance, LoyaltyDiscrepancy
+
+
+@dataclass
+class ReconcileResult:
+    compared: int = 0  # profiles with an account, ledger entries, an external figure or orders
+    discrepancies: int = 0  # open after the run
+    over_threshold: int = 0
+    new: int = 0  # opened by this run
+    cleared: int = 0  # open before, agreeing now
+    settled: int = 0  # disagreeing, but exactly as a marketer decided
+    newly_over_threshold: int = 0  # over the threshold now and not open over it before
+    by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DiscrepancyKind.ALL, 0))
+    seconds: float = 0.0
+    ran_at: datetime | None = None
+
+    def summary(self) -> dict[str, Any]:
+        """The run as JSON (tenant settings, job results)."""
+        values = asdict(self)
+        values["ran_at"] = self.ran_at.isoformat() if self.ran_at else None
+        values["seconds"] = round(self.seconds, 3)
+        return values
+
+
+def alpineiq_points_per_dollar(tenant: Tenant) -> Decimal | None:
+    """Alpine IQ's accrual rate as the sync kept it; None when unknown or unreadable."""
+    value: Any = tenant.settings or {}
+    for key in RATE_KEYS:
+        value = value.get(key) if isinstance(value, dict) else None
+    if value is None or isinstance(value, bool):
+        return None
+    try:
+        rate = Decimal(str(value))
+    except InvalidOperation:
+        return None
+    return rate if rate.is_finite() and rate >= 0 else None
+
+
+def reconcile(
+    *,
+    session: Session,
+    tenant_id: uuid.UUID,
+    now: datetime | None = None,
+    their_points_per_dollar: Decimal | None = None,
+) -> ReconcileResult:
+    """Compare every profile of the tenant and record its discrepancies (see the docstring).
+
+    Writes in the caller's transaction; safe to run again (and concurrently: the partial unique
+    index keeps one open row per profile).
+    """
+    started = time.perf_counter()
+    result = ReconcileResult(ran_at=now or utcnow())
+    settings = require_settings(session=session, tenant_id=tenant_id)
+    tenant = session.get(Tenant, tenant_id)
+    rate = their_points_per_dollar
+    rules = Rules(
+        source_of_truth=settings.source_of_truth,
+        threshold_percent=settings.discrepancy_threshold_percent,
+        our_points_per_dollar=settings.points_per_dollar,
+        their_points_per_dollar=rate if rate is not None else alpineiq_points_per_dollar(tenant),
+    )
+    allow_big_sorts(session)
+    result.compared, candidates = _gather(session, tenant_id, settings)
+    decided = _decisions(session, tenant_id)
+    findings = []
+    for figures in candidates:
+        if _is_settled(figures, decided.get(figures.contact_id)):
+            result.settled += 1
+        else:
+            findings.append((figures, find(figures, rules)))
+    _record(session, tenant_id, findings, result)
+    result.seconds = time.perf_counter() - started
+    _save_summary(session, tenant_id, result, settings)
+    return result
+
+
+# --- gathering the figures --------------------------------------------------------------------
+
+
+def _gather(
+    session: Session, tenant_id: uuid.UUID, settings: LoyaltySettings
+) -> tuple[int, list[ProfileFigures]]:
+    """(profiles compared, the figures of those whose figures disagree)."""
+    compared, candidates = 0, []
+    for row in session.execute(_figures_statement(tenant_id, settings)):
+        if row.disagreeing:
+            candidates.append(ProfileFigures(*(getattr(row, name) for name in FIGURE_COLUMNS)))
+        else:
+            compared = row.contact_id
+    return compared, candidates
+
+
+def _ledger_per_contact(tenant_id: uuid.UUID):
+    """Net points and their parts per contact; entries after Alpine IQ's snapshot apart."""
+    after = and_(X.synced_at.is_not(None), E.created_at > X.synced_at)
+    from_orders = case(
+        (E.source == LedgerSource.ORDER, func.coalesce(E.amount_cents, 0)),
+        (E.source == LedgerSource.REFUND, -func.coalesce(E.amount_cents, 0)),
+        else_=0,
+    )
+    return (
+        select(
+            E.contact_id,
+            func.sum(E.points).label("net"),
+            func.sum(case((after, E.points), else_=0)).label("after_points"),
+            func.sum(case((after, 1), else_=0)).label("after_entries"),
+            func.sum(from_orders).label("order_cents"),
+            func.sum(case((E.source == LedgerSource.ORDER, 1), else_=0)).label("orders"),
+            func.sum(case((col(E.source).in_(ORDER_SOURCES), 0), else_=E.points)).label("other"),
+        )
+        .outerjoin(
+            X, and_(X.tenant_id == tenant_id, X.provider == PROVIDER, X.contact_id == E.contact_id)
+        )
+        .where(E.tenant_id == tenant_id)
+        .group_by(E.contact_id)
+        .subquery("ledger")
+    )
+
+
+def _uncredited_per_contact(tenant_id: uuid.UUID, settings: LoyaltySettings):
+    """Orders with no earn entry yet, per contact, with the points the program would give them
+    (loyalty_earning.order_points without category multipliers, in integer SQL)."""
+    per_dollar = int(settings.points_per_dollar * 100)
+    equity = case((_is_equity(), int(settings.equity_multiplier * 100)), else_=100)
+    points = (Order.total_cents * per_dollar * equity) // 1_000_000 + settings.points_per_visit
+    return (
+        select(
+            Order.contact_id,
+            func.count().label("orders"),
+            func.sum(Order.total_cents).label("cents"),
+            func.sum(points).label("points"),
+        )
+        .join(Contact, and_(Contact.id == Order.contact_id, Contact.tenant_id == tenant_id))
+        .where(_uncredited(tenant_id, None, None), Order.total_cents >= 0)
+        .group_by(Order.contact_id)
+        .subquery("uncredited")
+    )
+
+
+def _figures_statement(tenant_id: uuid.UUID, settings: LoyaltySettings):
+    """The disagreeing profiles' figures, then one row whose contact_id counts all compared."""
+    ledger = _ledger_per_contact(tenant_id)
+    pending = _uncredited_per_contact(tenant_id, settings)
+    accounts = select(A.contact_id, A.balance).where(A.tenant_id == tenant_id).subquery("acc")
+    external = (
+        select(X.contact_id, X.points, X.synced_at)
+        .where(X.tenant_id == tenant_id, X.provider == PROVIDER)
+        .subquery("ext")
+    )
+    first = func.coalesce(accounts.c.contact_id, ledger.c.contact_id)
+    second = func.coalesce(accounts.c.contact_id, ledger.c.contact_id, external.c.contact_id)
+    joined = (
+        accounts.join(ledger, ledger.c.contact_id == accounts.c.contact_id, full=True)
+        .join(external, external.c.contact_id == first, full=True)
+        .join(pending, pending.c.contact_id == second, full=True)
+    )
+    zero = lambda column: func.coalesce(column, 0)  # noqa: E731
+    figures = (
+        select(
+            func.coalesce(second, pending.c.contact_id).label("contact_id"),
+            zero(accounts.c.balance).label("stored"),
+            zero(ledger.c.net).label("ledger"),
+            external.c.points.label("external"),
+            external.c.synced_at.label("synced_at"),
+            zero(ledger.c.after_points).label("after_sync_points"),
+            zero(ledger.c.after_entries).label("after_sync_entries"),
+            zero(ledger.c.order_cents).label("order_cents"),
+            zero(ledger.c.orders).label("orders"),
+            zero(ledger.c.other).label("other_points"),
+            zero(pending.c.orders).label("uncredited_orders"),
+            zero(pending.c.cents).label("uncredited_cents"),
+            zero(pending.c.points).label("uncredited_points"),
+        )
+        .select_from(joined)
+        .cte("figures")
+    )
+    f = figures.c
+    calculated = f.ledger + f.uncredited_points
+    disagreeing = select(true().label("disagreeing"), *f).where(
+        or_(f.stored != calculated, f.external != calculated)
+    )
+    blanks = [null().label(name) for name in FIGURE_COLUMNS[1:]]
+    count = select(false(), func.count(), *blanks).select_from(figures)
+    return union_all(disagreeing, count)
+
+
+def _decisions(session: Session, tenant_id: uuid.UUID) -> dict[int, tuple[int | None, int]]:
+    """Contact -> (Alpine IQ's points, the balance decided) of its latest resolution."""
+    rows = session.execute(
+        select(D.contact_id, D.external_points, D.resolved_points)
+        .where(D.tenant_id == tenant_id, D.status == DiscrepancyStatus.RESOLVED)
+        .order_by(D.id)
+    )
+    return {contact_id: (external, decided) for contact_id, external, decided in rows}
+
+
+def _is_settled(figures: ProfileFigures, decision: tuple[int | None, int] | None) -> bool:
+    if decision is None:
+        return False
+    external, decided = decision
+    return (
+        figures.external == external
+        and figures.stored == decided == figures.ledger
+        and figures.uncredited_orders == 0
+    )
+
+
+# --- writing the discrepancies ----------------------------------------------------------------
+
+
+def _record(
+    session: Session,
+    tenant_id: uuid.UUID,
+    findings: list[tuple[ProfileFigures, Finding]],
+    result: ReconcileResult,
+) -> None:
+    """Upsert the open discrepancies, clear the ones that agree now, count into `result`."""
+    before = dict(
+        session.execute(
+            select(D.contact_id, D.over_threshold).where(
+                D.tenant_id == tenant_id, D.status == DiscrepancyStatus.OPEN
+            )
+        ).all()
+    )
+    rows = [_row(tenant_id, figures, finding, result.ran_at) for figures, finding in findings]
+    _upsert(session, rows)
+    found = {row["contact_id"] for row in rows}
+    _clear(session, tenant_id, [c for c in before if c not in found], result.ran_at)
+    for row in rows:
+        result.by_kind[row["kind"]] += 1
+        result.over_threshold += row["over_threshold"]
+        result.new += row["contact_id"] not in before
+        result.newly_over_threshold += row["over_threshold"] and not before.get(row["contact_id"])
+    result.discrepancies = len(rows)
+    result.cleared = len([c for c in before if c not in found])
+
+
+def _row(tenant_id, figures: ProfileFigures, finding: Finding, now: datetime) -> dict[str, Any]:
+    """Every column but the id (COPY applies no defaults)."""
+    return {
+        "tenant_id": tenant_id,
+        "contact_id": figures.contact_id,
+        "calculated_points": figures.calculated,
+        "external_points": figures.external,
+        "stored_balance": figures.stored,
+        "difference": finding.difference,
+        "difference_percent": finding.percent,
+        "over_threshold": finding.over_threshold,
+        "kind": finding.kind,
+        "explanation": finding.explanation[:500],
+        "status": DiscrepancyStatus.OPEN,
+        "resolution": None,
+        "resolved_points": None,
+        "resolved_by": "",
+        "reason": "",
+        "entry_id": None,
+        "first_seen_at": now,
+        "checked_at": now,
+        "resolved_at": None,
+    }
+
+
+OPEN_CONFLICT = "ON CONFLICT (tenant_id, contact_id) WHERE status = 'open' DO UPDATE SET "
+
+
+def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Insert, or refresh the profile's open row (the partial unique index is the target)."""
+    if not rows:
+        return
+    if session.get_bind().dialect.name != "postgresql":
+        statement = sqlite.insert(D)
+        statement = statement.on_conflict_do_update(
+            index_elements=["tenant_id", "contact_id"],
+            index_where=text("status = 'open'"),
+            set_={name: statement.excluded[name] for name in REFRESHED},
+        )
+        session.execute(statement, rows)
+        return
+    columns = list(rows[0])
+    names = ", ".join(columns)
+    cursor = session.connection().connection.driver_connection.cursor()
+    cursor.execute(
+        "CREATE TEMP TABLE IF NOT EXISTS stage_loyalty_discrepancies ON COMMIT DELETE ROWS AS "
+        "SELECT * FROM loyalty_discrepancies WITH NO DATA"
+    )
+    with cursor.copy(f"COPY stage_loyalty_discrepancies ({names}) FROM STDIN") as copy:
+        copy.write(copy_text(rows, columns))
+    refreshed = ", ".join(f"{name} = EXCLUDED.{name}" for name in REFRESHED)
+    cursor.execute(
+        f"INSERT INTO loyalty_discrepancies ({names}) SELECT {names} "
+        f"FROM stage_loyalty_discrepancies {OPEN_CONFLICT}{refreshed}"
+    )
+    cursor.execute("TRUNCATE stage_loyalty_discrepancies")
+
+
+def _clear(session: Session, tenant_id: uuid.UUID, contact_ids: list[int], now: datetime) -> None:
+    for start in range(0, len(contact_ids), ID_BATCH):
+        session.execute(
+            update(D)
+            .where(
+                D.tenant_id == tenant_id,
+                D.status == DiscrepancyStatus.OPEN,
+                col(D.contact_id).in_(contact_ids[start : start + ID_BATCH]),
+            )
+            .values(status=DiscrepancyStatus.CLEARED, checked_at=now, resolved_at=now)
+            .execution_options(synchronize_session=False)
+        )
+
+
+def _save_summary(
+    session: Session, tenant_id: uuid.UUID, result: ReconcileResult, settings: LoyaltySettings
+) -> None:
+    """The run's summary in tenant settings, written under the tenant row's lock so a
+    concurrent writer of another key is not overwritten."""
+    tenant = session.execute(
+        select(Tenant)
+        .where(Tenant.id == tenant_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    ).scalar_one()
+    state = dict((tenant.settings or {}).get(STATE_KEY) or {})
+    state.update(result.summary())
+    state["source_of_truth"] = settings.source_of_truth
+    state["threshold_percent"] = str(settings.discrepancy_threshold_percent)
+    tenant.settings = {**(tenant.settings or {}), STATE_KEY: state}
+    session.add(tenant)
+    session.flush()
+
+
+def last_run(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
+    """The summary of the tenant's last reconciliation ({} before the first)."""
+    tenant = session.get(Tenant, tenant_id)
+    return dict(((tenant.settings or {}) if tenant else {}).get(STATE_KEY) or {})

@@ -41,6 +41,11 @@ class Settings(BaseSettings):
     api_rate_limit: str = "600/minute"  # per API key, `limits` notation
     tracking_rate_limit: str = "2000/second"  # per publishable key, requests
     cors_origins: str = "*"
+    # Public address of this app: email open pixels, click redirects and unsubscribe links.
+    tracking_base_url: str = "http://localhost:8000"
+    # Signs email link tokens; unset: SECRET_KEY. Set it to keep links in sent emails working
+    # when SECRET_KEY rotates (links stay valid for as long as this secret does).
+    email_token_secret: str | None = None
 
     @property
     def broker_url(self) -> str:

@@ -1,0 +1,208 @@
+"""The substitution form of a compiled email: one text with keys, and values per recipient.
+
+SendGrid sends up to 1,000 personalizations per request, each with `substitutions` that it
+replaces in the subject and the content. That needs the email as a text in which every
+recipient-dependent value is a key (`-mk3-`; `-mktok-` for the message token) and, per
+recipient, only those values: a few jinja expression evaluations instead of three renders.
+
+Only templates that are pure output qualify: literal text and `{{ expressions }}` (names,
+traits, filters, inline conditionals). A `{% if %}`, `{% for %}` or `{% set %}` changes the
+shape of the text per recipient, so those templates have no substitution form and are
+rendered per recipient. The html part's values are HTML-escaped, the text and subject parts'
+are not, so an expression used in both gets two keys.
+"""
+
+from __future__ import annotations
+
+import html as html_lib
+import re
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from jinja2 import Template, nodes
+
+from marketing_app.services.email_rendering_env import (
+    CONSTANT_NAMES,
+    HTML_ENV,
+    MESSAGE_TOKEN,
+    TEXT_ENV,
+    EmailSandbox,
+    one_line,
+    referenced_names,
+    render_chunks,
+)
+
+if TYPE_CHECKING:
+    from marketing_app.services.email_rendering import CompiledEmail
+    from marketing_app.services.email_rendering_recipients import RecipientContext
+
+_MODES: tuple[tuple[str, EmailSandbox], ...] = (
+    ("subject", TEXT_ENV),
+    ("html", HTML_ENV),
+    ("text", TEXT_ENV),
+)
+Piece = str | nodes.Expr  # literal text, or an expression to evaluate per recipient
+
+
+@dataclass(frozen=True)
+class _ModeValues:
+    """The recipient values of one part: one jinja template yielding one chunk per key."""
+
+    mode: str
+    keys: tuple[str, ...]
+    template: Template | None
+
+
+@dataclass
+class SubstitutionEmail:
+    subject: str
+    html: str
+    text: str
+    token_key: str
+    compiled: CompiledEmail
+    parts: tuple[_ModeValues, ...]
+
+    @property
+    def keys(self) -> list[str]:
+        return [self.token_key, *(key for part in self.parts for key in part.keys)]
+
+    def values(self, recipient: RecipientContext, message_token: str) -> dict[str, str]:
+        """Key -> value for one recipient: what SendGrid's `substitutions` take."""
+        variables = self.compiled.variables(recipient, message_token)
+        found = {self.token_key: message_token}
+        for part in self.parts:
+            if part.template is None:
+                continue
+            chunks = render_chunks(part.template, variables)
+            clean = one_line if part.mode == "subject" else str
+            found.update(zip(part.keys, map(clean, chunks), strict=True))
+        return found
+
+    def headers(self, message_token: str) -> dict[str, str]:
+        return self.compiled.headers(message_token)
+
+    def fill(self, values: dict[str, str]) -> tuple[str, str, str]:
+        """(subject, html, text) with the keys replaced, as SendGrid does (one pass)."""
+        pattern = re.compile(
+            "|".join(re.escape(key) for key in sorted(values, key=len, reverse=True))
+        )
+
+        def replace(text: str) -> str:
+            return pattern.sub(lambda match: values[match.group(0)], text)
+
+        return replace(self.subject), replace(self.html), replace(self.text)
+
+
+def _pieces(source: str, env: EmailSandbox) -> list[Piece] | None:
+    """The output pieces of a template, or None when it has anything but output."""
+    tree = env.parse(source)
+    if not all(isinstance(node, nodes.Output) for node in tree.body):
+        return None
+    return [
+        child.data if isinstance(child, nodes.TemplateData) else child
+        for node in tree.body
+        for child in node.nodes
+    ]
+
+
+def _one_expression_template(env: EmailSandbox, expressions: list[nodes.Expr]) -> Template:
+    """A template yielding each expression's output as its own chunk, as the full template
+    would write it (same escaping and finalize)."""
+    tree = nodes.Template([nodes.Output([expr], lineno=1) for expr in expressions], lineno=1)
+    tree.set_environment(env)
+    return env.from_string(tree)
+
+
+def _constant_text(expr: nodes.Expr, env: EmailSandbox, constants: dict[str, Any]) -> str:
+    return _one_expression_template(env, [expr]).render(constants)
+
+
+def _choose_prefix(literals: list[str]) -> str:
+    """A key prefix that no literal text of the email contains."""
+    prefix = "mk"
+    while any(f"-{prefix}" in literal for literal in literals):
+        prefix += "q"
+    return prefix
+
+
+def _resolve_constants(
+    pieces: list[Piece], mode: str, env: EmailSandbox, constants: dict[str, Any]
+) -> list[Piece]:
+    """Expressions of tenant constants only (tenant_name, ...) become literal text."""
+    resolved: list[Piece] = []
+    for piece in pieces:
+        if isinstance(piece, str) or not referenced_names(piece) <= CONSTANT_NAMES:
+            resolved.append(piece)
+            continue
+        text = _constant_text(piece, env, constants)
+        resolved.append(one_line(text) if mode == "subject" else text)
+    return resolved
+
+
+def _token_links(base_url: str, token_key: str, *, escaped: bool) -> dict[str, str]:
+    """Variables that are the token in a fixed URL: written with the token key, so they need
+    no value of their own."""
+    base = html_lib.escape(base_url, quote=True) if escaped else base_url
+    return {
+        MESSAGE_TOKEN: token_key,
+        "unsubscribe_url": f"{base}/t/u/{token_key}",
+        "preferences_url": f"{base}/t/p/{token_key}",
+    }
+
+
+@dataclass
+class _KeyedText:
+    """Builds one part's text with keys, numbering keys across all parts."""
+
+    prefix: str
+    token_key: str
+    numbered: dict[tuple[str, str], str]
+
+    def build(self, mode: str, env: EmailSandbox, pieces: list[Piece], base_url: str):
+        token_links = _token_links(base_url, self.token_key, escaped=env is HTML_ENV)
+        out: list[str] = []
+        expressions: list[nodes.Expr] = []
+        keys: list[str] = []
+        for piece in pieces:
+            if isinstance(piece, str):
+                out.append(piece)
+            elif isinstance(piece, nodes.Name) and piece.name in token_links:
+                out.append(token_links[piece.name])
+            else:
+                identity = (mode, repr(piece))
+                if identity not in self.numbered:
+                    self.numbered[identity] = f"-{self.prefix}{len(self.numbered)}-"
+                    expressions.append(piece)
+                    keys.append(self.numbered[identity])
+                out.append(self.numbered[identity])
+        template = _one_expression_template(env, expressions) if expressions else None
+        return "".join(out), _ModeValues(mode, tuple(keys), template)
+
+
+def build_substitution(compiled: CompiledEmail) -> SubstitutionEmail | None:
+    sources = {
+        "subject": compiled.subject_source,
+        "html": compiled.html_source,
+        "text": compiled.text_source,
+    }
+    by_mode: dict[str, list[Piece]] = {}
+    for mode, env in _MODES:
+        pieces = _pieces(sources[mode], env)
+        if pieces is None:
+            return None
+        by_mode[mode] = _resolve_constants(pieces, mode, env, compiled.constants)
+    literals = [piece for pieces in by_mode.values() for piece in pieces if isinstance(piece, str)]
+    prefix = _choose_prefix(literals)
+    keyed = _KeyedText(prefix=prefix, token_key=f"-{prefix}tok-", numbered={})
+    texts, parts = {}, []
+    for mode, env in _MODES:
+        texts[mode], part = keyed.build(mode, env, by_mode[mode], compiled.tracking_base_url)
+        parts.append(part)
+    return SubstitutionEmail(
+        subject=texts["subject"],
+        html=texts["html"],
+        text=texts["text"],
+        token_key=keyed.token_key,
+        compiled=compiled,
+        parts=tuple(parts),
+    )

@@ -1,24 +1,28 @@
 """POS order sync: a tenant's Alleaves customers and orders into profiles, orders and points.
 
 Credentials: a `ProviderCredential` with provider "alleaves"; its encrypted secret is the
-POS `api_key` and its `config` holds `{"base_url": "https://..."}` (see `alleaves_credentials`).
+POS `api_key` and its `config` holds `{"base_url": "https://..."}` (`save_alleaves_credentials`).
 
 One sync reads the customers and then the orders updated since the cursor, page by page
-(`AlleavesClient`: paged, rate limited, retried), and for each page, set-based:
-- maps each POS person to a profile: identity "pos" (the POS customer id) first, else the
-  normalized email or phone; creates a profile when none matches; attaches the "pos", email,
-  phone and "alpineiq" (alpine_user_code) identities it does not hold yet;
-- inserts the orders (source "pos", external_id = POS id) and, for the new ones, their items,
-  ignoring orders already present; refreshes order_count / total_spent_cents / last_order_at
-  of the contacts that got new orders;
-- credits the completed and refunded orders (`credit_orders`), reverses refunded ones in full
-  (refund id "pos-refund-<POS order id>") and cancelled ones that had been credited.
+(`AlleavesClient`: paged, a few pages in flight, rate limited, retried), and for each page,
+set-based:
+- maps each POS person to a profile (`loyalty_sync_people`): identity "pos" (the POS customer
+  id), then "alpineiq" (alpine_user_code), then the normalized email or phone; creates a
+  profile when none matches; attaches the identities it does not hold yet;
+- inserts the orders (source "pos", external_id = POS id; COPY on PostgreSQL) and, for the new
+  ones, their items, ignoring orders already present;
+- queues the points: completed and refunded orders are credited, refunded ones reversed in full
+  (refund id "pos-refund-<POS order id>"), cancelled ones that had been credited reversed; the
+  queue and the order facts are applied every few thousand orders and at the end
+  (`loyalty_sync_points`), also after a provider failure.
 Garbage records come back from the client as skipped and are counted with their reasons.
+Every HTTP attempt lands in the provider call log (`provider_calls.CallLog`) with the job id.
 
 The cursor and outcome live in `tenant.settings["loyalty_sync"]`: last_synced_at (the start
-of the last successful sync, read back less OVERLAP), last_error, counts, a few skip reasons
-and the POS location id → Location id map. A provider failure (outage, rate limit, garbage
-page, rejected key) keeps the cursor and the data already written, and records the error.
+of the last successful sync, read back less OVERLAP), last_attempt_at, last_error, counts, a
+few skip reasons and the POS location id → Location id map (Alpine IQ's part sits under its
+own key there, see `loyalty_aiq_sync`). A provider failure (outage, rate limit, garbage page,
+rejected key) keeps the cursor and the data already written, and records the error.
 """
 
 from __future__ import annotations
@@ -28,42 +32,44 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
+from urllib.parse import urlsplit
 
-from sqlalchemy import func, update
 from sqlmodel import Session, col, select
 
-from marketing_app.domain.errors import DomainError, NotFound, ProviderError
-from marketing_app.models import (
-    Contact,
-    LedgerSource,
-    Location,
-    LoyaltyLedgerEntry,
-    Order,
-    OrderItem,
-    ProviderCredential,
-    Tenant,
-)
+from marketing_app.domain.errors import DomainError, InvalidInput, NotFound, ProviderError
+from marketing_app.models import Location, Order, OrderItem, ProviderCredential, Tenant
 from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import AlleavesClient, PosOrder
 from marketing_app.providers.wire import Page
-from marketing_app.services.bulk import insert_ignoring_duplicates, insert_returning_new_keys
-from marketing_app.services.credentials import reveal_credential
+from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
+from marketing_app.services.credentials import reveal_credential, set_credential
 from marketing_app.services.identity import IdentityMap
-from marketing_app.services.loyalty_earning import credit_orders
-from marketing_app.services.loyalty_programs import get_program
-from marketing_app.services.loyalty_refunds import cancel_order, refund_order
+from marketing_app.services.loyalty_programs import (
+    LoyaltySettings,
+    get_program,
+    refuse_nul,
+    require_settings,
+)
+from marketing_app.services.loyalty_refunds import CANCELLATION
 from marketing_app.services.loyalty_sync_people import (
     customer_person,
     map_people,
     order_person,
     owner,
 )
+from marketing_app.services.loyalty_sync_points import (
+    POINTS_BATCH,
+    PendingPoints,
+    apply_points,
+)
+from marketing_app.services.provider_calls import CallLog, scrub
 
 PROVIDER = "alleaves"
 SOURCE = "pos"
 STATE_KEY = "loyalty_sync"
 OVERLAP = timedelta(minutes=2)  # records updated while pages were read are read again
 KEPT_SKIPS = 20  # skip reasons kept in the sync state
+ERROR_LENGTH = 300  # characters of a provider error kept in the sync state
 Progress = Callable[[int, int, str], None]
 
 
@@ -85,11 +91,37 @@ class PosSyncResult:
     cancellations: int = 0
     pages: int = 0
     calls: int = 0
+    rate_limited: int = 0  # calls the provider answered 429
     error: str | None = None
     skip_reasons: list[str] = field(default_factory=list)
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
+
+
+# --- credentials and state -------------------------------------------------------------------
+
+
+def validated_base_url(value: str, *, field: str = "base_url") -> str:
+    """An http(s) URL with a host, without its trailing slash; InvalidInput otherwise."""
+    url = refuse_nul(str(value or "").strip(), field, "A base URL").rstrip("/")
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 300:
+        raise InvalidInput("Give the provider's address as https://host[/path].", field=field)
+    if parts.query or parts.fragment or parts.username or parts.password:
+        raise InvalidInput("The base URL takes no query, fragment or login.", field=field)
+    return url
+
+
+def save_alleaves_credentials(
+    *, session: Session, tenant_id: uuid.UUID, api_key: str, base_url: str
+) -> ProviderCredential:
+    """Store the tenant's Alleaves key (encrypted) and address; the next sync uses them."""
+    config = {"base_url": validated_base_url(base_url)}
+    refuse_nul(api_key or "", "secret", "An API key")
+    return set_credential(
+        session=session, tenant_id=tenant_id, provider=PROVIDER, secret=api_key, config=config
+    )
 
 
 def alleaves_credentials(*, session: Session, tenant_id: uuid.UUID) -> tuple[str, str] | None:
@@ -111,7 +143,8 @@ def sync_state(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
     return dict((tenant.settings or {}).get(STATE_KEY) or {}) if tenant else {}
 
 
-def _save_state(session: Session, tenant_id: uuid.UUID, changes: dict[str, Any]) -> None:
+def save_sync_state(session: Session, tenant_id: uuid.UUID, changes: dict[str, Any]) -> None:
+    """Merge `changes` into the tenant's sync state (top-level keys replace)."""
     tenant = session.get(Tenant, tenant_id)
     state = {**((tenant.settings or {}).get(STATE_KEY) or {}), **changes}
     tenant.settings = {**(tenant.settings or {}), STATE_KEY: state}  # a new dict: JSON column
@@ -119,12 +152,17 @@ def _save_state(session: Session, tenant_id: uuid.UUID, changes: dict[str, Any])
     session.flush()
 
 
+def describe_error(exc: Exception) -> str:
+    """A provider failure as the sync state and the job show it, free of personal data."""
+    return scrub(f"{type(exc).__name__}: {exc}", ERROR_LENGTH)
+
+
 def _cursor(state: dict[str, Any]) -> datetime | None:
     raw = state.get("last_synced_at")
     return datetime.fromisoformat(raw) - OVERLAP if raw else None
 
 
-# --- profiles --------------------------------------------------------------------------------
+# --- orders ----------------------------------------------------------------------------------
 
 
 def _locations(session: Session, tenant_id, orders: list[PosOrder], state: dict) -> dict:
@@ -137,27 +175,24 @@ def _locations(session: Session, tenant_id, orders: list[PosOrder], state: dict)
         known[pos_id] = location.id
     if known != state.get("locations"):
         state["locations"] = known
-        _save_state(session, tenant_id, {"locations": known})
+        save_sync_state(session, tenant_id, {"locations": known})
     return known
 
 
-def _order_rows(tenant_id, orders: list[PosOrder], ids: IdentityMap, locations: dict) -> list:
-    rows = []
-    for order in orders:
-        person = order_person(order)
-        rows.append(
-            {
-                "tenant_id": tenant_id,
-                "contact_id": owner(ids, person) if person else None,
-                "location_id": locations.get(order.location_id),
-                "source": SOURCE,
-                "external_id": order.id,
-                "total_cents": order.total_cents,
-                "item_count": sum(item.quantity for item in order.items) or 1,
-                "placed_at": order.created_at,
-            }
-        )
-    return rows
+def _order_rows(tenant_id, orders: list[PosOrder], buyers: list, ids, locations) -> list:
+    return [
+        {
+            "tenant_id": tenant_id,
+            "contact_id": owner(ids, buyer) if buyer else None,
+            "location_id": locations.get(order.location_id),
+            "source": SOURCE,
+            "external_id": order.id,
+            "total_cents": order.total_cents,
+            "item_count": sum(item.quantity for item in order.items) or 1,
+            "placed_at": order.created_at,
+        }
+        for order, buyer in zip(orders, buyers, strict=True)
+    ]
 
 
 def _item_rows(tenant_id, orders: list[PosOrder], order_ids: dict[str, int], new) -> list:
@@ -188,128 +223,100 @@ def _order_ids(session: Session, tenant_id, external_ids: list[str]) -> dict[str
     return dict(rows.all())
 
 
-def refresh_order_facts(session: Session, tenant_id: uuid.UUID, contact_ids: set[int]) -> None:
-    """order_count, total_spent_cents and last_order_at of these contacts, from their orders."""
-    theirs = (Order.contact_id == Contact.id, Order.tenant_id == tenant_id)
-    for start in range(0, len(contact_ids), 500):
-        chunk = sorted(contact_ids)[start : start + 500]
-        session.exec(
-            update(Contact)
-            .where(Contact.tenant_id == tenant_id, col(Contact.id).in_(chunk))
-            .values(
-                order_count=select(func.count()).where(*theirs).scalar_subquery(),
-                total_spent_cents=select(func.coalesce(func.sum(Order.total_cents), 0))
-                .where(*theirs)
-                .scalar_subquery(),
-                last_order_at=select(func.max(Order.placed_at)).where(*theirs).scalar_subquery(),
-            )
-        )
-
-
-def _store_orders(session, tenant_id, orders, ids, locations, result) -> dict[str, int]:
-    rows = _order_rows(tenant_id, orders, ids, locations)
-    new = insert_returning_new_keys(session=session, model=Order, rows=rows, key="external_id")
+def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[str, int]:
+    """Insert-or-ignore the page's orders and the new ones' items; POS id -> our order id.
+    Queues the page's points and the facts of the contacts that got new orders."""
+    session, tenant_id = run.session, run.tenant_id
+    locations = _locations(session, tenant_id, orders, run.state)
+    rows = _order_rows(tenant_id, orders, buyers, run.ids, locations)
+    new = write_returning_new_keys(session=session, model=Order, rows=rows, key="external_id")
     order_ids = _order_ids(session, tenant_id, [o.id for o in orders])
     items = _item_rows(tenant_id, orders, order_ids, new)
-    insert_ignoring_duplicates(session=session, model=OrderItem, rows=items)
+    insert_ignoring_duplicates(session=session, model=OrderItem, rows=items, copy_key="sku")
+    run.result.orders_created += len(new)
+    run.result.items_created += len(items)
+    run.pending.grew("orders", len(new))
     touched = {row["contact_id"] for row in rows if row["external_id"] in new}
-    refresh_order_facts(session, tenant_id, touched - {None})
-    result.orders_created += len(new)
-    result.items_created += len(items)
+    _queue_points(run.pending, orders, order_ids, touched)
     return order_ids
 
 
-# --- points ----------------------------------------------------------------------------------
-
-
-def _existing_keys(session: Session, tenant_id, source: str, keys: list[str]) -> set[str]:
-    if not keys:
-        return set()
-    rows = session.exec(
-        select(LoyaltyLedgerEntry.source_key).where(
-            LoyaltyLedgerEntry.tenant_id == tenant_id,
-            LoyaltyLedgerEntry.source == source,
-            col(LoyaltyLedgerEntry.source_key).in_(keys),
-        )
-    )
-    return set(rows.all())
-
-
-def _apply_points(session, tenant_id, orders: list[PosOrder], order_ids, result) -> None:
-    earning = [order_ids[o.id] for o in orders if o.status != "cancelled"]
-    credit = credit_orders(session=session, tenant_id=tenant_id, order_ids=earning)
-    result.orders_credited += credit.orders_credited
-    result.points += credit.points
-    refunds = {f"{order_ids[o.id]}:pos-refund-{o.id}": o for o in orders if o.status == "refunded"}
-    done = _existing_keys(session, tenant_id, LedgerSource.REFUND, list(refunds))
-    for key, order in refunds.items():
-        if key not in done:
-            outcome = refund_order(
-                session=session,
-                tenant_id=tenant_id,
-                order_id=order_ids[order.id],
-                refund_id=f"pos-refund-{order.id}",
-            )
-            result.refunds += int(not (outcome.skipped or outcome.replayed))
-    _apply_cancellations(session, tenant_id, orders, order_ids, result)
-
-
-def _apply_cancellations(session, tenant_id, orders, order_ids, result) -> None:
-    """A cancelled order that had earned (it was completed at an earlier sync) gives back."""
-    cancelled = [str(order_ids[o.id]) for o in orders if o.status == "cancelled"]
-    earned = _existing_keys(session, tenant_id, LedgerSource.ORDER, cancelled)
-    reversed_ = _existing_keys(
-        session, tenant_id, LedgerSource.REFUND, [f"{i}:cancellation" for i in earned]
-    )
-    for order_id in sorted(earned):
-        if f"{order_id}:cancellation" not in reversed_:
-            cancel_order(session=session, tenant_id=tenant_id, order_id=int(order_id))
-            result.cancellations += 1
+def _queue_points(pending: PendingPoints, orders, order_ids, touched: set) -> None:
+    for order in orders:
+        order_id = order_ids[order.id]
+        if order.status != "cancelled":
+            pending.earning.append(order_id)
+        if order.status == "refunded":
+            pending.reversals[order_id] = f"pos-refund-{order.id}"
+        elif order.status == "cancelled":
+            pending.reversals[order_id] = CANCELLATION
+    pending.contacts |= touched - {None}
 
 
 # --- the sync --------------------------------------------------------------------------------
 
 
-def _skips(page: Page, result: PosSyncResult, kind: str) -> None:
-    result.skipped += len(page.skipped)
-    for skip in page.skipped[: max(KEPT_SKIPS - len(result.skip_reasons), 0)]:
-        result.skip_reasons.append(f"{kind} {skip.record_id or '?'}: {skip.reason}")
+@dataclass
+class _PosRun:
+    """One sync's working set: what the page handlers share."""
+
+    session: Session
+    tenant_id: uuid.UUID
+    state: dict[str, Any]
+    result: PosSyncResult
+    log: CallLog
+    now: datetime
+    progress: Progress | None = None
+    settings: LoyaltySettings | None = None
+    ids: IdentityMap = field(init=False)
+    pending: PendingPoints = field(default_factory=PendingPoints)
+    totals: dict[str, int] = field(default_factory=lambda: {"customers": 0, "orders": 1})
+
+    def __post_init__(self) -> None:
+        self.ids = IdentityMap(self.session, self.tenant_id)
+
+    def page_done(self, page: Page, kind: str) -> None:
+        result = self.result
+        result.pages += 1
+        result.skipped += len(page.skipped)
+        for skip in page.skipped[: max(KEPT_SKIPS - len(result.skip_reasons), 0)]:
+            result.skip_reasons.append(f"{kind} {skip.record_id or '?'}: {skip.reason}")
+        self.log.flush(self.session)
+        self.totals[kind] = page.total_pages
+        if self.progress is not None:
+            total = max(self.totals["customers"] + self.totals["orders"], result.pages)
+            message = f"Synced {kind} page {page.number} of {page.total_pages}"
+            self.progress(result.pages, total, message)
+
+    def apply_points(self) -> None:
+        outcome = apply_points(self.session, self.tenant_id, self.settings, self.pending, self.now)
+        self.result.orders_credited += outcome.orders_credited
+        self.result.points += outcome.points
+        self.result.refunds += outcome.refunds
+        self.result.cancellations += outcome.cancellations
 
 
-def _sync_pages(client, session, tenant_id, since, state, result, report) -> None:
-    ids = IdentityMap(session, tenant_id)
-    credit = get_program(session=session, tenant_id=tenant_id) is not None
+def _sync_customers(run: _PosRun, client: AlleavesClient, since: datetime | None) -> None:
     for page in client.iter_customer_pages(updated_since=since):
-        result.customers += len(page.records)
-        result.profiles_created += map_people(
-            session, tenant_id, ids, [customer_person(c) for c in page.records]
-        )
-        _skips(page, result, "customer")
-        report(page, "customers")
+        people = [customer_person(customer) for customer in page.records]
+        run.result.customers += len(people)
+        created = map_people(run.session, run.tenant_id, run.ids, people)
+        run.result.profiles_created += created
+        run.pending.grew("contacts", created)
+        run.page_done(page, "customers")
+
+
+def _sync_orders(run: _PosRun, client: AlleavesClient, since: datetime | None) -> None:
     for page in client.iter_order_pages(updated_since=since):
         orders = page.records
-        result.orders += len(orders)
-        people = [p for p in map(order_person, orders) if p]
-        result.profiles_created += map_people(session, tenant_id, ids, people)
-        locations = _locations(session, tenant_id, orders, state)
-        order_ids = _store_orders(session, tenant_id, orders, ids, locations, result)
-        if credit:
-            _apply_points(session, tenant_id, orders, order_ids, result)
-        _skips(page, result, "order")
-        report(page, "orders")
-
-
-def _reporter(progress: Progress | None, result: PosSyncResult) -> Callable[[Page, str], None]:
-    totals = {"customers": 0, "orders": 1}
-
-    def report(page: Page, kind: str) -> None:
-        result.pages += 1
-        totals[kind] = page.total_pages
-        if progress is not None:
-            total = max(totals["customers"] + totals["orders"], result.pages)
-            progress(result.pages, total, f"Synced {kind} page {page.number} of {page.total_pages}")
-
-    return report
+        buyers = [order_person(order) for order in orders]
+        run.result.orders += len(orders)
+        known = [buyer for buyer in buyers if buyer]
+        run.result.profiles_created += map_people(run.session, run.tenant_id, run.ids, known)
+        _store_orders(run, orders, buyers)
+        if len(run.pending) >= POINTS_BATCH:
+            run.apply_points()
+        run.page_done(page, "orders")
 
 
 def sync_pos_orders(
@@ -317,50 +324,50 @@ def sync_pos_orders(
     session: Session,
     tenant_id: uuid.UUID,
     progress: Progress | None = None,
+    job_id: uuid.UUID | None = None,
     now: datetime | None = None,
     **client_options: Any,
 ) -> PosSyncResult:
     """Sync the tenant's POS customers and orders updated since the last successful sync.
 
-    `client_options` go to `AlleavesClient` (retry, rate_limits, page_size, on_call...).
-    A provider failure is recorded in the sync state and returned as `result.error`; the
+    `client_options` go to `AlleavesClient` (retry, rate_limits, page_size, on_call...); every
+    call is also logged under `job_id`. A provider failure is recorded in the sync state and
+    returned as `result.error`, after the points of the orders stored so far are applied; the
     caller commits either way (the data of the pages read so far is good data).
     """
     credentials = alleaves_credentials(session=session, tenant_id=tenant_id)
     if credentials is None:
         raise NotFound("No Alleaves POS credentials configured.")
     started = now or utcnow()
-    state = sync_state(session=session, tenant_id=tenant_id)
-    result = PosSyncResult()
-    on_call = client_options.pop("on_call", None)
-
-    def count_call(call) -> None:
-        result.calls += 1
-        if on_call is not None:
-            on_call(call)
-
-    base_url, api_key = credentials
-    client = AlleavesClient(
-        base_url=base_url, api_key=api_key, on_call=count_call, **client_options
+    log = CallLog(tenant_id=tenant_id, job_id=job_id, forward=client_options.pop("on_call", None))
+    run = _PosRun(
+        session,
+        tenant_id,
+        sync_state(session=session, tenant_id=tenant_id),
+        PosSyncResult(),
+        log,
+        started,
+        progress,
     )
+    if get_program(session=session, tenant_id=tenant_id) is not None:
+        run.settings = require_settings(session=session, tenant_id=tenant_id)
+    base_url, api_key = credentials
+    since = _cursor(run.state)
     try:
-        with client:
-            _sync_pages(
-                client,
-                session,
-                tenant_id,
-                _cursor(state),
-                state,
-                result,
-                _reporter(progress, result),
-            )
+        with AlleavesClient(base_url=base_url, api_key=api_key, on_call=log, **client_options) as c:
+            _sync_customers(run, c, since)
+            _sync_orders(run, c, since)
     except ProviderError as exc:
-        result.error = f"{type(exc).__name__}: {exc}"
-    _record(session, tenant_id, started, result)
-    return result
+        run.result.error = describe_error(exc)
+    run.apply_points()
+    log.flush(session)
+    run.result.calls, run.result.rate_limited = log.calls, log.rate_limited
+    save_sync_state(session, tenant_id, outcome_state(started, run.result))
+    return run.result
 
 
-def _record(session: Session, tenant_id, started: datetime, result: PosSyncResult) -> None:
+def outcome_state(started: datetime, result: Any) -> dict[str, Any]:
+    """A sync's outcome as its sync state keeps it (`result` has error, counts, skips)."""
     changes: dict[str, Any] = {
         "last_attempt_at": started.isoformat(),
         "last_error": result.error,
@@ -369,4 +376,4 @@ def _record(session: Session, tenant_id, started: datetime, result: PosSyncResul
     }
     if result.error is None:
         changes["last_synced_at"] = started.isoformat()
-    _save_state(session, tenant_id, changes)
+    return changes

@@ -41,6 +41,7 @@ from marketing_app.services.email_rendering_html import (
     add_open_pixel,
     add_preheader,
     inline_css,
+    misplaced_code,
     track_links,
 )
 from marketing_app.services.email_rendering_recipients import (
@@ -202,10 +203,11 @@ def _marked_page(html: str, preheader: str, transactional: bool) -> MarkedHtml:
 
 
 def _moved_line(html: str, page: MarkedHtml) -> int:
-    """The line of the first template tag that parsing moved (1 when it cannot tell)."""
-    order = marker_order(page.html)
-    for expected, found in zip(sorted(order), order, strict=False):
-        if expected != found:
-            at = html.find(page.code[found])
-            return html.count("\n", 0, max(at, 0)) + 1
-    return 1
+    """The line of the template code that parsing would move (1 when it cannot tell)."""
+    index = misplaced_code(page)
+    if index is None:
+        order = marker_order(page.html)
+        moved = [found for want, found in zip(sorted(order), order, strict=True) if want != found]
+        index = moved[0] if moved else None
+    at = html.find(page.code[index]) if index is not None else -1
+    return html.count("\n", 0, at) + 1 if at >= 0 else 1

@@ -14,6 +14,7 @@ from jinja2 import TemplateSyntaxError, nodes
 from jinja2.exceptions import TemplateError
 from jinja2.sandbox import SecurityError
 
+from marketing_app.domain.campaigns import TEMPLATE_LIMIT
 from marketing_app.domain.email_templates import TemplateProblem
 from marketing_app.services.email_rendering_env import (
     GLOBAL_NAMES,
@@ -27,7 +28,7 @@ from marketing_app.services.email_rendering_recipients import SAMPLE_RECIPIENT
 
 MAX_SUBJECT = 300
 MAX_PREHEADER = 300
-MAX_HTML = 512 * 1024
+MAX_HTML = TEMPLATE_LIMIT  # what a campaign variant holds
 _LIMITS = {"subject": MAX_SUBJECT, "preheader": MAX_PREHEADER, "html": MAX_HTML}
 _NOT_AVAILABLE = (nodes.Extends, nodes.Include, nodes.Import, nodes.FromImport)
 SAMPLE_VARIABLES: dict[str, Any] = {

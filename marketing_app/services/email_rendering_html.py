@@ -8,6 +8,7 @@ from __future__ import annotations
 import html as html_lib
 import re
 from dataclasses import dataclass, field
+from html.parser import HTMLParser
 from urllib.parse import parse_qsl, urlencode, urlsplit
 
 import css_inline
@@ -23,6 +24,13 @@ _ANCHOR_HREF = re.compile(r'(<a\b[^>]*?\shref=")([^"]*)(")', re.I)
 _TRACKABLE = re.compile(r"^https?://", re.I)
 TOKEN_CODE = "{{ " + MESSAGE_TOKEN + " }}"
 _HAS_MARKER = re.compile(r"mkjx\d+xjkm")
+_MARKER_NUMBER = re.compile(r"mkjx(\d+)xjkm")
+_TABLE_PARTS = {"table", "tbody", "thead", "tfoot", "tr"}
+_VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+_MOVED_MESSAGE = (
+    "Template tags between table rows are moved by mail clients: put {% ... %} tags inside a "
+    "table cell (<td>) or around the whole table."
+)
 UTM_KEYS = ("utm_source", "utm_medium", "utm_campaign", "utm_content", "utm_term")
 _HIDDEN = "display:none;max-height:0;overflow:hidden;mso-hide:all;font-size:1px;line-height:1px"
 # Spacers after the preheader keep mail clients from pulling body text into the preview line.
@@ -93,15 +101,45 @@ def add_footer(page: MarkedHtml, *, unsubscribe: bool, preferences: bool) -> Non
     page.html = _insert_before_body_close(page.html, footer)
 
 
+class _TableTextFinder(HTMLParser):
+    """Finds the first marker written straight inside a table, outside any cell: HTML
+    parsers (and mail clients) move such text in front of the table."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.open: list[str] = []
+        self.found: int | None = None  # the marker's number
+
+    def handle_starttag(self, tag: str, attrs: list) -> None:
+        if tag not in _VOID_TAGS:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag in self.open:
+            del self.open[len(self.open) - 1 - self.open[::-1].index(tag) :]
+
+    def handle_data(self, data: str) -> None:
+        inside_table = self.open and self.open[-1] in _TABLE_PARTS
+        if self.found is None and inside_table and (marker := _MARKER_NUMBER.search(data)):
+            self.found = int(marker.group(1))
+
+
+def misplaced_code(page: MarkedHtml) -> int | None:
+    """The index in `page.code` of template code between table rows, if any."""
+    finder = _TableTextFinder()
+    finder.feed(page.html)
+    finder.close()
+    return finder.found
+
+
 def inline_css(page: MarkedHtml) -> None:
-    """Styles from <style> into style attributes; refuses layouts whose code parsing moved."""
+    """Styles from <style> into style attributes; refuses layouts whose code parsing moves."""
+    if misplaced_code(page) is not None:
+        raise LayoutChanged(_MOVED_MESSAGE)
     before = marker_order(page.html)
     page.html = _INLINER.inline(page.html)
     if marker_order(page.html) != before:
-        raise LayoutChanged(
-            "Template tags between table rows are moved by mail clients: put {% ... %} tags "
-            "inside a table cell (<td>) or around the whole table."
-        )
+        raise LayoutChanged(_MOVED_MESSAGE)
 
 
 def with_utm(url: str, utm: dict[str, str]) -> str:

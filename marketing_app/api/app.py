@@ -11,6 +11,8 @@ from sqlalchemy.exc import DataError
 
 from marketing_app.api import (
     auth,
+    email_links,
+    email_webhooks,
     health,
     loyalty,
     management,
@@ -94,4 +96,6 @@ def create_api() -> FastAPI:
     api.include_router(tracking.router)
     api.include_router(tracking.simple_router)
     api.include_router(sdk.router)
+    api.include_router(email_links.router)
+    api.include_router(email_webhooks.router)
     return api

@@ -1,0 +1,125 @@
+"""Resend's batch endpoint (`POST /emails/batch`, up to 100 emails a request) over httpx.
+
+Requests ask for permissive batch validation (`x-batch-validation: permissive`): Resend then
+sends the valid emails and lists the refused ones by index instead of refusing the whole
+batch. Custom args travel as tags (ASCII letters, digits, '_' and '-').
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from email.utils import formataddr
+from typing import Any
+
+from marketing_app.domain.email import OutgoingEmail, SendOutcome
+from marketing_app.domain.errors import ProviderBadData, ProviderRejected
+from marketing_app.providers.email.base import (
+    CallLimiter,
+    JsonBatchProvider,
+    header_problem,
+)
+
+PROVIDER = "resend"
+DEFAULT_BASE_URL = "https://api.resend.com"
+BATCH_ROUTE = "/emails/batch"
+DOMAINS_ROUTE = "/domains"
+MAX_BATCH = 100  # Resend's limit per batch request
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
+
+
+class ResendEmailProvider(JsonBatchProvider):
+    name = PROVIDER
+    max_batch = MAX_BATCH
+    concurrency = 2  # Resend allows a few requests a second per team
+
+    def __init__(
+        self,
+        *,
+        api_key: str,
+        base_url: str = DEFAULT_BASE_URL,
+        limiter: CallLimiter | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
+        headers = {"Authorization": f"Bearer {api_key}", "x-batch-validation": "permissive"}
+        super().__init__(
+            base_url=base_url, headers=headers, limiter=limiter, timeout_seconds=timeout_seconds
+        )
+
+    def check_credentials(self) -> None:
+        try:
+            self._http.request_json("GET", DOMAINS_ROUTE)
+        except ProviderRejected as exc:
+            if "restricted_api_key" in exc.message:  # a sending-only key: fine for us
+                return
+            if exc.status in (401, 403):
+                raise ProviderRejected(
+                    "Resend refused the API key: check that it is complete and not revoked",
+                    provider=PROVIDER,
+                    status=exc.status,
+                ) from exc
+            raise
+
+    def _send_chunk(self, chunk: Sequence[OutgoingEmail]) -> list[SendOutcome]:
+        refused = {m.message_id: header_problem(m) for m in chunk}
+        valid = [m for m in chunk if not refused[m.message_id]]
+        answer = self._http.request_json("POST", BATCH_ROUTE, json=[_email(m) for m in valid])
+        errors = {e.get("index"): str(e.get("message")) for e in _list(answer, "errors")}
+        ids = iter(_list(answer, "data"))
+        by_key: dict[Any, SendOutcome] = {}
+        for index, message in enumerate(valid):
+            if index in errors:
+                by_key[message.message_id] = SendOutcome.failed(
+                    message.message_id, PROVIDER, errors[index], transient=False
+                )
+            else:
+                item = next(ids, None) or {}
+                by_key[message.message_id] = SendOutcome.sent(
+                    message.message_id, PROVIDER, item.get("id")
+                )
+        return [
+            by_key.get(m.message_id)
+            or SendOutcome.failed(
+                m.message_id, PROVIDER, str(refused[m.message_id]), transient=False
+            )
+            for m in chunk
+        ]
+
+
+def _email(message: OutgoingEmail) -> dict[str, Any]:
+    email: dict[str, Any] = {
+        "from": formataddr((message.from_name, message.from_email)),
+        "to": [message.to],
+        "subject": message.subject,
+    }
+    if message.html:
+        email["html"] = message.html
+    if message.text:
+        email["text"] = message.text
+    if message.reply_to:
+        email["reply_to"] = message.reply_to
+    if message.headers:
+        email["headers"] = dict(message.headers)
+    if message.custom_args:
+        email["tags"] = [
+            {"name": _tag(name), "value": _tag(str(value))}
+            for name, value in message.custom_args.items()
+        ]
+    return email
+
+
+def _list(answer: Any, key: str) -> list[dict[str, Any]]:
+    if not isinstance(answer, dict):
+        raise ProviderBadData(
+            f"{BATCH_ROUTE} answered something other than an object", provider=PROVIDER
+        )
+    items = answer.get(key) or []
+    return [item for item in items if isinstance(item, dict)]
+
+
+def _tag(value: str) -> str:
+    return _TAG_UNSAFE.sub("_", value)[:256]
+
+
+def _refused(message: OutgoingEmail, problem: str | None) -> SendOutcome:
+    return SendOutcome.failed(message.message_id, PROVIDER, str(problem), transient=False)

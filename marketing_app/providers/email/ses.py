@@ -1,0 +1,171 @@
+"""Amazon SES v2 `SendEmail` over httpx, signed with SigV4, one raw MIME message per request.
+
+Raw content carries our own MIME (`mime.build_mime`), so List-Unsubscribe and every other
+header reach the recipient as built; custom args become SES message tags (which SES event
+destinations hand back). SES counts its sending quota in messages per second: the shared
+`RateLimiter` (Redis) keeps every worker of an account under it, and `send` runs a few
+requests at once to use that rate. `endpoint` points the client at a local fake in tests.
+"""
+
+from __future__ import annotations
+
+import base64
+import re
+from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+
+from marketing_app.domain.email import OutgoingEmail, SendOutcome, SubstitutionBatch
+from marketing_app.domain.errors import (
+    ProviderError,
+    ProviderRateLimited,
+    ProviderRejected,
+    ProviderUnavailable,
+)
+from marketing_app.providers.email.base import CallLimiter, expand_batch, send_each
+from marketing_app.providers.email.mime import build_mime, new_message_id
+from marketing_app.providers.email.sigv4 import SigV4Auth
+from marketing_app.providers.http import parse_retry_after
+
+PROVIDER = "ses"
+SEND_ROUTE = "/v2/email/outbound-emails"
+ACCOUNT_ROUTE = "/v2/email/account"
+MAX_BATCH = 200  # messages per call a caller should make (each is its own request)
+REQUESTS_IN_FLIGHT = 8  # per client; the rate limiter, not this, sets the pace
+# Errors that refuse the account or the sender rather than one message.
+ACCOUNT_ERRORS = frozenset(
+    {
+        "AccountSuspendedException",
+        "SendingPausedException",
+        "MailFromDomainNotVerifiedException",
+        "NotFoundException",  # the configuration set
+    }
+)
+_TAG_UNSAFE = re.compile(r"[^A-Za-z0-9_\-]")
+
+
+def default_endpoint(region: str) -> str:
+    return f"https://email.{region}.amazonaws.com"
+
+
+class SesEmailProvider:
+    name = PROVIDER
+    max_batch = MAX_BATCH
+    concurrency = 1  # one call at a time; its messages already run REQUESTS_IN_FLIGHT at once
+
+    def __init__(
+        self,
+        *,
+        access_key_id: str,
+        secret_access_key: str,
+        region: str,
+        endpoint: str | None = None,
+        configuration_set: str = "",
+        limiter: CallLimiter | None = None,
+        timeout_seconds: float = 30.0,
+    ) -> None:
+        self.configuration_set = configuration_set
+        self.limiter = limiter
+        auth = SigV4Auth(
+            access_key=access_key_id, secret_key=secret_access_key, region=region, service="ses"
+        )
+        self._client = httpx.Client(
+            base_url=(endpoint or default_endpoint(region)).rstrip("/"),
+            auth=auth,
+            timeout=timeout_seconds,
+            limits=httpx.Limits(max_connections=REQUESTS_IN_FLIGHT * 2),
+        )
+        self._executor = ThreadPoolExecutor(REQUESTS_IN_FLIGHT, thread_name_prefix="ses")
+
+    def send(self, messages: Sequence[OutgoingEmail]) -> list[SendOutcome]:
+        return send_each(self._executor, PROVIDER, messages, self._send_one)
+
+    def send_batch(self, batch: SubstitutionBatch) -> list[SendOutcome]:
+        return self.send(expand_batch(batch))
+
+    def check_credentials(self) -> None:
+        response = self._request("GET", ACCOUNT_ROUTE, None)
+        if response.status_code != 200:
+            error = _error_for(response, ACCOUNT_ROUTE)
+            if response.status_code in (401, 403):
+                raise ProviderRejected(
+                    "SES refused these keys: check the access key id, the secret and the region",
+                    provider=PROVIDER,
+                    status=response.status_code,
+                ) from error
+            raise error
+        if _json(response).get("SendingEnabled") is False:
+            raise ProviderRejected(
+                "Sending is paused for this SES account", provider=PROVIDER, status=403
+            )
+
+    def close(self) -> None:
+        self._executor.shutdown(wait=True)
+        self._client.close()
+
+    def _send_one(self, message: OutgoingEmail) -> SendOutcome:
+        if self.limiter is not None:
+            self.limiter.acquire()
+        raw = build_mime(message, message_id=new_message_id(message))
+        body: dict[str, Any] = {
+            "FromEmailAddress": message.from_email,
+            "Destination": {"ToAddresses": [message.to]},
+            "Content": {"Raw": {"Data": base64.b64encode(raw).decode()}},
+        }
+        if message.custom_args:
+            body["EmailTags"] = [
+                {"Name": _tag(name), "Value": _tag(str(value)) or "none"}
+                for name, value in message.custom_args.items()
+            ]
+        if self.configuration_set:
+            body["ConfigurationSetName"] = self.configuration_set
+        response = self._request("POST", SEND_ROUTE, body)
+        if response.status_code == 200:
+            return SendOutcome.sent(message.message_id, PROVIDER, _json(response).get("MessageId"))
+        error = _error_for(response, SEND_ROUTE)
+        if isinstance(error, ProviderRejected) and error.status not in (401, 403):
+            return SendOutcome.failed(message.message_id, PROVIDER, error.message, transient=False)
+        raise error
+
+    def _request(self, method: str, route: str, body: Any) -> httpx.Response:
+        try:
+            return self._client.request(method, route, json=body)
+        except httpx.TimeoutException as exc:
+            raise ProviderUnavailable(f"{method} {route} timed out", provider=PROVIDER) from exc
+        except httpx.TransportError as exc:
+            message = f"{method} {route}: connection failed ({type(exc).__name__})"
+            raise ProviderUnavailable(message, provider=PROVIDER) from exc
+
+
+def _error_for(response: httpx.Response, route: str) -> ProviderError:
+    status = response.status_code
+    kind = response.headers.get("x-amzn-ErrorType", "").split(":")[0]
+    answer = _json(response)
+    kind = kind or str(answer.get("__type", "")).rpartition("#")[2]
+    detail = answer.get("message") or answer.get("Message") or response.text[:160]
+    message = f"{route} answered {status} {kind}: {detail}".strip()
+    if status == 429 or kind in ("TooManyRequestsException", "LimitExceededException"):
+        wait = parse_retry_after(response.headers.get("Retry-After"))
+        return ProviderRateLimited(
+            message, provider=PROVIDER, retry_after_seconds=wait, status=status
+        )
+    if status >= 500:
+        return ProviderUnavailable(message, provider=PROVIDER, status=status)
+    if kind in ACCOUNT_ERRORS:
+        return ProviderRejected(message, provider=PROVIDER, status=403)
+    return ProviderRejected(message, provider=PROVIDER, status=status)
+
+
+def _json(response: httpx.Response) -> dict[str, Any]:
+    try:
+        value = response.json()
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def _tag(value: str) -> str:
+    """SES tag names and values allow ASCII letters, digits, '_' and '-' (256 at most)."""
+    return _TAG_UNSAFE.sub("_", value)[:256]

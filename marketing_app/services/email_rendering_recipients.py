@@ -79,14 +79,12 @@ SAMPLE_RECIPIENT = RecipientContext(
 )
 
 
-def _text(value: Any) -> str:
-    return value if isinstance(value, str) else "" if value is None else str(value)
-
-
 def _first_trait(traits: Mapping[str, Any], keys: tuple[str, ...]) -> str:
-    for key in keys:
-        if traits.get(key) not in (None, ""):
-            return _text(traits[key])
+    if traits:
+        for key in keys:
+            value = traits.get(key)
+            if value is not None and value != "":
+                return value if isinstance(value, str) else str(value)
     return ""
 
 
@@ -115,9 +113,9 @@ def recipient_context(
         phone=contact.phone or "",
         last_order_date=_local_date(contact.last_order_at, time_zone),
         order_count=contact.order_count or 0,
-        territory=extra.get("territory") or _text(traits.get("territory")),
+        territory=extra.get("territory") or _first_trait(traits, ("territory",)),
         store=extra.get("store") or _first_trait(traits, ("store", "location")),
-        city=extra.get("city") or _text(traits.get("city")),
+        city=extra.get("city") or _first_trait(traits, ("city",)),
         rep_name=extra.get("rep_name") or _first_trait(traits, _REP_TRAITS),
         loyalty_points=extra.get("loyalty_points", ""),
         loyalty_tier=extra.get("loyalty_tier", ""),

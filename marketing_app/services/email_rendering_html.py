@@ -27,6 +27,7 @@ _HAS_MARKER = re.compile(r"mkjx\d+xjkm")
 _MARKER_NUMBER = re.compile(r"mkjx(\d+)xjkm")
 _TABLE_PARTS = {"table", "tbody", "thead", "tfoot", "tr"}
 _VOID_TAGS = {"area", "base", "br", "col", "embed", "hr", "img", "input", "link", "meta", "source"}
+_ADDRESS_AFTER_NAME = "{{ (' \u00b7 ' ~ postal_address) if postal_address else '' }}"
 _MOVED_MESSAGE = (
     "Template tags between table rows are moved by mail clients: put {% ... %} tags inside a "
     "table cell (<td>) or around the whole table."
@@ -93,8 +94,8 @@ def add_footer(page: MarkedHtml, *, unsubscribe: bool, preferences: bool) -> Non
         '<tr><td align="center" style="padding:24px 16px;font-family:Arial,Helvetica,sans-serif;'
         'font-size:12px;line-height:18px;color:#6b7280">'
         f'<p style="margin:0 0 8px;color:#6b7280">{mark("{{ footer_reason }}")}</p>'
-        f'<p style="margin:0 0 8px;color:#6b7280">{mark("{{ tenant_name }}")} &middot; '
-        f"{mark('{{ postal_address }}')}</p>"
+        f'<p style="margin:0 0 8px;color:#6b7280">{mark("{{ tenant_name }}")}'
+        f"{mark(_ADDRESS_AFTER_NAME)}</p>"
         f'<p style="margin:0;color:#6b7280">{" &middot; ".join(links)}</p>'
         "</td></tr></table>"
     )

@@ -98,3 +98,4 @@ class ABTest(_Strict):
     wait_hours: int = Field(default=4, ge=1, le=168)
     winner: Literal["A", "B", "C", "D"] | None = None
     decided_by: Literal["metric", "marketer"] | None = None
+    decided_at: datetime | None = None

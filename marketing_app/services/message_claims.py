@@ -19,6 +19,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, bindparam, func, or_, select, update
 from sqlmodel import Session, col
 
+from marketing_app.domain.email import SendOutcome
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
@@ -36,16 +37,6 @@ class ClaimedMessage:
     contact_id: int | None
     email: str
     variant: str
-
-
-@dataclass(frozen=True, slots=True)
-class DeliveryResult:
-    message_id: int
-    accepted: bool
-    provider: str = ""
-    provider_message_id: str | None = None
-    error: str = ""
-    transient: bool = False  # a later attempt may succeed (outage, rate limit)
 
 
 def _claimable(campaign_id: int, now: datetime):
@@ -128,7 +119,7 @@ def record_results(
     *,
     session: Session,
     worker: str,
-    results: Sequence[DeliveryResult],
+    results: Sequence[SendOutcome],
     now: datetime | None = None,
 ) -> int:
     """Store what the providers said; returns how many rows this worker's lease still held."""
@@ -162,7 +153,7 @@ def record_results(
         )
         params = [
             {
-                "mid": r.message_id,
+                "mid": int(r.message_id),
                 "prov": r.provider[:30],
                 "pmid": r.provider_message_id,
                 "err": r.error[:500],

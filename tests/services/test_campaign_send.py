@@ -8,6 +8,7 @@ import pytest
 from sqlmodel import select
 
 from marketing_app.domain.campaigns import Audience
+from marketing_app.domain.email import SendOutcome as DeliveryResult
 from marketing_app.models import (
     Campaign,
     CampaignStatus,
@@ -19,7 +20,6 @@ from marketing_app.models import (
 from marketing_app.models import MessageStatus as MS
 from marketing_app.services import campaign_send, campaigns, message_claims, static_lists
 from marketing_app.services.campaign_audience import count_audience
-from marketing_app.services.message_claims import DeliveryResult
 
 NOW = datetime(2026, 11, 20, 15, 0, tzinfo=UTC)
 

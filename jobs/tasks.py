@@ -68,12 +68,18 @@ def schedule_session_purge() -> None:
 
 @app.task(name="jobs.tasks.schedule_segment_refresh", ignore_result=True)
 def schedule_segment_refresh() -> int:
-    """Recompute segments and RFM that time alone may change; queue the day's loyalty jobs."""
+    """Recompute segments and RFM that time alone may change; queue the day's loyalty jobs
+    and the loyalty syncs that are due."""
     settings = get_settings()
     if settings.segment_refresh_minutes <= 0:  # scheduling switched off (e.g. worker tests)
         return 0
     with session_scope() as session:
         loyalty_schedule.schedule_daily_loyalty(session=session)
+    if settings.loyalty_sync_minutes > 0:
+        with session_scope() as session:
+            loyalty_schedule.schedule_loyalty_syncs(
+                session=session, every=timedelta(minutes=settings.loyalty_sync_minutes)
+            )
     with session_scope() as session:
         return segment_schedule.schedule_due_refreshes(
             session=session,

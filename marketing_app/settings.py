@@ -38,6 +38,8 @@ class Settings(BaseSettings):
     # Full segment recomputes catch what time alone changes ("no order in 60 days"); 0: off.
     segment_refresh_minutes: int = 60
     rfm_refresh_hours: int = 24
+    # A loyalty sync (POS orders, Alpine IQ balances) per connected tenant this often; 0: off.
+    loyalty_sync_minutes: int = 60
     api_rate_limit: str = "600/minute"  # per API key, `limits` notation
     tracking_rate_limit: str = "2000/second"  # per publishable key, requests
     cors_origins: str = "*"

@@ -20,6 +20,7 @@ from marketing_app.api.loyalty_schemas import (
     INVALID,
     MAX_OFFSET,
     NOT_FOUND,
+    SYNC_CONFLICT,
     ActivityLine,
     AdjustRequest,
     ContactIdPath,
@@ -47,7 +48,6 @@ from marketing_app.api.loyalty_schemas import (
 from marketing_app.api.segment_schemas import JobAccepted, job_accepted
 from marketing_app.domain.errors import InvalidInput, NotFound
 from marketing_app.models import Tenant
-from marketing_app.services import job_runs
 from marketing_app.services.loyalty_adjustments import (
     Adjustment,
     adjust_points,
@@ -73,13 +73,11 @@ from marketing_app.services.loyalty_reports import (
     members_per_tier,
     recent_activity,
 )
-from marketing_app.services.loyalty_sync import alleaves_credentials
+from marketing_app.services.loyalty_sync_runs import request_sync
 
 router = APIRouter(prefix="/api/v1/loyalty", tags=["loyalty"])
 alias_router = APIRouter(tags=["loyalty"])  # the path the loyalty issue names
 IdempotencyHeader = Header(None, alias="Idempotency-Key", description="Or the body's key field.")
-CREDIT_JOB_KIND = "loyalty_credit_orders"  # services.loyalty_jobs
-SYNC_JOB_KIND = "loyalty_sync"  # the POS sync, when the tenant has Alleaves credentials
 
 
 # --- helpers ----------------------------------------------------------------------------------
@@ -340,43 +338,28 @@ def read_summary(
     response_model=JobAccepted,
     status_code=202,
     summary="Sync loyalty for the tenant or one customer",
-    responses={**NOT_FOUND, **INVALID},
+    responses={**NOT_FOUND, **SYNC_CONFLICT, **INVALID},
 )
 @alias_router.post(
     "/api/loyalty/sync",
     response_model=JobAccepted,
     status_code=202,
     summary="Sync loyalty (alias of /api/v1/loyalty/sync)",
-    responses={**NOT_FOUND, **INVALID},
+    responses={**NOT_FOUND, **SYNC_CONFLICT, **INVALID},
 )
 def sync(
     body: SyncRequest | None = None,
     tenant: Tenant = Depends(secret_key_tenant),
     session: Session = Depends(get_session),
 ) -> JobAccepted:
-    """Runs in the background; poll `status_url`. With Alleaves credentials it syncs the
-    tenant's POS customers and orders (and credits them); otherwise it credits the orders
-    not credited yet (of `contact_id`, else of the tenant)."""
+    """Runs in the background; poll `status_url`. Syncs the tenant's POS customers and orders
+    (with Alleaves credentials), then Alpine IQ's balances (with Alpine IQ credentials), then
+    reconciles; with `contact_id`, that customer's Alpine IQ balance and uncredited orders.
+    A tenant-wide sync already queued or running is answered instead of a second one; 409
+    when no provider is connected."""
     require_settings(session=session, tenant_id=tenant.id)
     contact_id = body.contact_id if body else None
-    if contact_id is not None:
-        require_contact(session, tenant.id, contact_id)
-    if alleaves_credentials(session=session, tenant_id=tenant.id) is not None:
-        job = job_runs.create_job_run(
-            session=session,
-            tenant_id=tenant.id,
-            kind=SYNC_JOB_KIND,
-            label="Sync POS orders",
-            params={},
-            enqueue_now=True,
-        )
-        return job_accepted(session, job)
-    job = job_runs.create_job_run(
-        session=session,
-        tenant_id=tenant.id,
-        kind=CREDIT_JOB_KIND,
-        label="Credit loyalty orders" + (f" of customer {contact_id}" if contact_id else ""),
-        params={} if contact_id is None else {"contact_id": contact_id},
-        enqueue_now=True,
-    )
+    job, created = request_sync(session=session, tenant_id=tenant.id, contact_id=contact_id)
+    if not created:  # queued or running already: enqueueing it again would run it twice
+        return JobAccepted(job_id=job.id, status_url=f"/api/v1/jobs/{job.id}")
     return job_accepted(session, job)

@@ -44,6 +44,9 @@ CONFLICT = {
         "already used for a different request"
     )
 }
+SYNC_CONFLICT = {
+    409: error_doc("No loyalty provider connected: save Alleaves or Alpine IQ credentials first")
+}
 KEY_DOC = (
     "Makes a retry safe: the same key with the same request writes once and answers the "
     "first result again (`replayed: true`); with a different request it answers 409. "
@@ -308,7 +311,15 @@ class SyncRequest(_Strict):
         extra="forbid", json_schema_extra={"examples": [{}, {"contact_id": 101}]}
     )
 
-    contact_id: OptionalContactId
+    contact_id: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_ID,
+        description=(
+            "Only this customer: their Alpine IQ balance (looked up by phone, else email) and "
+            "their orders not credited yet. Omitted: the whole tenant."
+        ),
+    )
 
 
 # --- summary ----------------------------------------------------------------------------------

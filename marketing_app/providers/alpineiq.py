@@ -231,13 +231,21 @@ class AlpineIQClient(ProviderClient):
         return _one(AiqLoyaltySettings, data, "loyalty settings")
 
     def get_loyalty_profile(
-        self, phone: str, *, settings: AiqLoyaltySettings | None = None
+        self,
+        phone: str | None = None,
+        *,
+        email: str | None = None,
+        settings: AiqLoyaltySettings | None = None,
     ) -> AiqLoyaltyProfile | None:
-        """The wallet of the customer with this phone; None when Alpine IQ has no such contact.
+        """The wallet of the customer with this phone (or, given no phone, this email); None
+        when Alpine IQ has no such contact.
 
         With `settings` (read once per sync) the profile carries the tier its balance reaches.
         """
-        data = self._data_or_none("POST", WALLET_ROUTE, json={"phone": phone})
+        if not phone and not email:
+            raise ValueError("a loyalty profile is looked up by phone or email")
+        body = {"phone": phone} if phone else {"email": email}
+        data = self._data_or_none("POST", WALLET_ROUTE, json=body)
         if data is None:
             return None
         profile = _one(AiqLoyaltyProfile, data, "loyalty profile")

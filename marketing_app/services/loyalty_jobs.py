@@ -6,15 +6,24 @@ ledger's source keys see to that). job_execution registers them under LOYALTY_JO
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlmodel import Session
 
 from marketing_app.models import JobRun, Tenant
+from marketing_app.services import job_runs
 from marketing_app.services.loyalty_adjustments import expire_inactive_points
 from marketing_app.services.loyalty_earning import award_birthday_bonuses, credit_orders
-from marketing_app.services.loyalty_sync import PosSyncFailed, sync_pos_orders
+from marketing_app.services.loyalty_sync_runs import (
+    LoyaltySyncFailed,
+    sync_loyalty,
+    sync_one_customer,
+)
+from marketing_app.services.provider_calls import prune_calls
+from marketing_app.settings import get_settings
 
 
 def _credit_orders(session: Session, job: JobRun, progress) -> str:
@@ -49,22 +58,66 @@ def _birthday_bonuses(session: Session, job: JobRun, progress) -> str:
     return f"Birthday bonus for {len(result.contacts)} members"
 
 
-def _sync_pos(session: Session, job: JobRun, progress) -> str:
-    result = sync_pos_orders(session=session, tenant_id=job.tenant_id, progress=progress)
-    session.commit()  # the sync state (and any error) is kept whatever happens next
-    if result.error:
-        raise PosSyncFailed(f"POS sync failed, last good data kept: {result.error}")
-    return (
-        f"Synced {result.customers} customers and {result.orders} orders "
-        f"({result.orders_created} new, {result.profiles_created} new profiles); credited "
-        f"{result.orders_credited} orders ({result.points} points), {result.refunds} refunds; "
-        f"skipped {result.skipped} bad records"
+def _client_options() -> dict[str, Any]:
+    """Provider rate limits shared by every worker through Redis when it is configured."""
+    return {"limiter_storage_uri": get_settings().redis_url}
+
+
+def _sync_customer(session: Session, job: JobRun, progress) -> str:
+    progress(0, 1, "Syncing the customer")
+    options = _client_options()
+    result = sync_one_customer(
+        session=session,
+        tenant_id=job.tenant_id,
+        contact_id=int(job.params["contact_id"]),
+        job_id=job.id,
+        pos_options=options,
+        aiq_options=options,
     )
+    session.commit()  # what one provider gave is kept whatever the other did
+    job_runs.store_result(session=session, job_id=job.id, result=asdict(result))
+    if result.errors:
+        raise LoyaltySyncFailed("; ".join(result.errors))
+    points = "not in Alpine IQ" if result.alpineiq_points is None else result.alpineiq_points
+    return (
+        f"Customer synced: Alpine IQ points {points}; credited {result.orders_credited} "
+        f"orders ({result.points_credited} points)"
+    )
+
+
+def _sync_loyalty(session: Session, job: JobRun, progress) -> str:
+    """The tenant's POS orders, then its Alpine IQ balances (or one customer's)."""
+    if job.params.get("contact_id") is not None:
+        return _sync_customer(session, job, progress)
+    options = _client_options()
+    outcome = sync_loyalty(
+        session=session,
+        tenant_id=job.tenant_id,
+        job_id=job.id,
+        progress=progress,
+        checkpoint=session.commit,  # each provider's part is kept whatever the next does
+        pos_options=options,
+        aiq_options=options,
+    )
+    session.commit()
+    job_runs.store_result(session=session, job_id=job.id, result=outcome.as_result())
+    if outcome.errors():
+        raise LoyaltySyncFailed(outcome.summary())
+    return outcome.summary()
+
+
+def _prune_provider_calls(session: Session, job: JobRun, progress) -> str:
+    progress(0, 1, "Pruning the provider call log")
+    removed = prune_calls(session=session)
+    session.commit()
+    return f"Removed {removed} logged provider calls"
 
 
 LOYALTY_JOB_KINDS = {
     "loyalty_credit_orders": _credit_orders,  # params: contact_id (optional)
     "loyalty_expire_points": _expire_points,
     "loyalty_birthday_bonuses": _birthday_bonuses,
-    "loyalty_sync": _sync_pos,  # the tenant's POS customers and orders (Alleaves)
+    # POS orders (Alleaves) then Alpine IQ balances; params: contact_id (optional)
+    "loyalty_sync": _sync_loyalty,
+    "loyalty_prune_calls": _prune_provider_calls,  # every tenant's calls past retention
 }

@@ -3,13 +3,10 @@ idempotency keys, crediting and refunding orders, summary and sync."""
 
 from __future__ import annotations
 
-import uuid
-
 import pytest
 from sqlmodel import func, select
 
 from marketing_app.models import JobRun, LoyaltyLedgerEntry, LoyaltyProgram, LoyaltyRedemption
-from marketing_app.services.job_execution import run_job
 from tests.api.conftest import issue_key
 from tests.services.test_loyalty_support import (
     assert_ledger_consistent,
@@ -309,32 +306,17 @@ def test_summary_shows_tiers_liability_and_activity(client, session, tenant, hea
 
 
 @pytest.mark.parametrize("path", [f"{BASE}/sync", "/api/loyalty/sync"])
-def test_sync_queues_the_credit_job_for_the_tenant_or_one_customer(
+def test_sync_without_a_connected_provider_answers_409_and_queues_nothing(
     client, session, tenant, headers, metals, path
 ):
-    ann, bob = make_contact(session, tenant), make_contact(session, tenant)
-    make_order(session, tenant, ann, 10_000)
-    make_order(session, tenant, bob, 20_000)
-
-    one = client.post(path, headers=headers, json={"contact_id": ann.id})
-    assert one.status_code == 202, one.text
-    job = session.get(JobRun, uuid.UUID(one.json()["job_id"]))
-    assert (job.kind, job.params) == ("loyalty_credit_orders", {"contact_id": ann.id})
-    assert one.json()["status_url"] == f"/api/v1/jobs/{job.id}"
-    run_job(session=session, job_id=job.id)  # what the worker does
-    balances = [
-        client.get(f"{BASE}/profiles/{c.id}", headers=headers).json()["balance"] for c in (ann, bob)
-    ]
-    assert balances == [100, 0]
-
-    everyone = client.post(path, headers=headers)
-    assert everyone.status_code == 202
-    job_id = uuid.UUID(everyone.json()["job_id"])
-    assert session.get(JobRun, job_id).params == {}
-    run_job(session=session, job_id=job_id)
-    status = client.get(everyone.json()["status_url"], headers=headers).json()
-    assert status["status"] == "succeeded", status
-    assert client.get(f"{BASE}/profiles/{bob.id}", headers=headers).json()["balance"] == 200
+    """With providers connected the route queues the loyalty sync (tests/api/
+    test_loyalty_sync_api.py); without any there is nothing to sync."""
+    ann = make_contact(session, tenant)
+    for body in (None, {"contact_id": ann.id}):
+        refused = client.post(path, headers=headers, json=body)
+        assert refused.status_code == 409, refused.text
+        assert "No loyalty provider is connected" in refused.json()["detail"]
+    assert _counts(session, tenant)[2] == 0  # no job rows
 
 
 def test_tenants_never_see_or_touch_each_others_loyalty(

@@ -7,7 +7,8 @@ The seed is deterministic: orders carry 1-4 catalog items, some redeem loyalty p
 (discount plus a `loyalties` entry), every 20th is refunded and every 33rd cancelled,
 about a quarter have `points_earned` null (as the real POS often sends), a few have no
 customer (walk-ins) and every 10th customer has no `alpine_user_code`.
-`data.corrupt_order(id, kind)` makes one record garbage on the wire (see CORRUPTIONS).
+`data.corrupt_order(id, kind)` makes one record garbage on the wire (see CORRUPTIONS); a test
+that changes an order keeps `data.orders` sorted by (updated_at, id).
 
     with FakeAlleaves(seed_alleaves(customers=1000, orders=3000), latency_seconds=0.1,
                       rate_limit=(10, 1.0)) as fake:
@@ -200,7 +201,6 @@ def _paged(rows: list[Any], page: int, limit: int) -> dict[str, Any]:
 
 
 def create_alleaves_app(data: AlleavesData, *, max_page_size: int = 500) -> Starlette:
-    order_times = [order["updated_at"] for order in data.orders]
     by_id = {str(customer["id"]): customer for customer in data.customers}
 
     def listing(rows_since: Any, serialize: Any) -> Any:
@@ -219,7 +219,10 @@ def create_alleaves_app(data: AlleavesData, *, max_page_size: int = 500) -> Star
         return endpoint
 
     def orders_since(since: datetime | None) -> list[dict[str, Any]]:
-        return data.orders[bisect.bisect_left(order_times, since) :] if since else data.orders
+        if since is None:
+            return data.orders
+        times = [order["updated_at"] for order in data.orders]  # a test may have changed them
+        return data.orders[bisect.bisect_left(times, since) :]
 
     def customers_since(since: datetime | None) -> list[dict[str, Any]]:
         if since is None:

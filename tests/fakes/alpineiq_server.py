@@ -127,7 +127,7 @@ def seed_alpineiq(
         redemptions=[
             {
                 "id": f"red-{n}",
-                "contactID": people[n]["contactID"] if people else None,
+                "contactID": people[n % len(people)]["contactID"] if people else None,
                 "name": "5% off",
                 "ts": 1767268800 + n * 86_400,
             }

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import func
@@ -11,29 +12,35 @@ from sqlmodel import select
 from marketing_app.models import (
     Contact,
     ContactIdentity,
+    ExternalLoyaltyBalance,
+    JobRun,
+    JobStatus,
     LedgerKind,
     LoyaltyLedgerEntry,
     Order,
     OrderItem,
-    ProviderCredential,
 )
-from marketing_app.services.crypto import encrypt_secret
-from marketing_app.services.loyalty_sync import sync_pos_orders, sync_state
+from marketing_app.models.base import utcnow
+from marketing_app.services.job_execution import run_job
+from marketing_app.services.loyalty_schedule import schedule_call_pruning, schedule_loyalty_syncs
+from marketing_app.services.loyalty_sync import (
+    save_alleaves_credentials,
+    sync_pos_orders,
+    sync_state,
+)
+from marketing_app.services.loyalty_sync_runs import request_sync
+from marketing_app.services.loyalty_sync_status import sync_status
+from marketing_app.services.provider_calls import recent_calls
 from tests.fakes.alleaves_server import FakeAlleaves, seed_alleaves
+from tests.fakes.alpineiq_server import FakeAlpineIQ, seed_alpineiq
 from tests.fakes.server import TEST_RETRY
-from tests.services.test_loyalty_support import make_program
+from tests.services.test_loyalty_aiq_sync import connect as connect_alpineiq
+from tests.services.test_loyalty_support import assert_ledger_consistent, make_program
 
 
 def connect(session, tenant, fake: FakeAlleaves) -> None:
-    """The tenant's Alleaves credential (set_credential does not know "alleaves" yet)."""
-    session.add(
-        ProviderCredential(
-            tenant_id=tenant.id,
-            provider="alleaves",
-            encrypted_secret=encrypt_secret(fake.api_key),
-            secret_hint=fake.api_key[-4:],
-            config={"base_url": fake.base_url},
-        )
+    save_alleaves_credentials(
+        session=session, tenant_id=tenant.id, api_key=fake.api_key, base_url=fake.base_url
     )
     session.commit()
 
@@ -178,3 +185,141 @@ def test_another_tenants_data_is_untouched(session, tenant, other_tenant, small)
     ).one()
     assert mine.id != theirs.id
     assert "loyalty_sync" not in (other_tenant.settings or {})
+
+
+def test_a_credited_order_cancelled_later_gives_its_points_back_once(session, tenant, small):
+    make_program(session, tenant, points_per_dollar=1)
+    connect(session, tenant, small)
+    sync(session, tenant)
+    order = next(o for o in small.data.orders if o["status"] == "completed" and o["customer_id"])
+    order.update(status="cancelled", updated_at=datetime.now(UTC))
+    small.data.orders.sort(key=lambda o: (o["updated_at"], o["id"]))
+
+    second = sync(session, tenant)
+    third = sync(session, tenant)
+
+    ours = session.exec(
+        select(Order.id).where(Order.tenant_id == tenant.id, Order.external_id == str(order["id"]))
+    ).one()
+    entries = session.exec(
+        select(LoyaltyLedgerEntry.kind, LoyaltyLedgerEntry.points, LoyaltyLedgerEntry.reason).where(
+            LoyaltyLedgerEntry.order_id == ours
+        )
+    ).all()
+    assert (second.cancellations, third.cancellations) == (1, 0)
+    assert sorted(kind for kind, _, _ in entries) == [LedgerKind.EARN, LedgerKind.REVERSE]
+    assert sum(points for _, points, _ in entries) == 0
+    assert "cancelled order" in [reason for _, _, reason in entries]
+    assert_ledger_consistent(session, tenant)
+
+
+# --- the loyalty_sync job: both providers, the schedule, the status ---------------------------
+
+
+@pytest.fixture
+def both():
+    pos = seed_alleaves(customers=30, orders=90)
+    aiq = seed_alpineiq(customers=pos.customers)
+    with FakeAlleaves(pos) as alleaves, FakeAlpineIQ(aiq) as alpineiq:
+        yield alleaves, alpineiq
+
+
+def connect_both(session, tenant, both) -> None:
+    alleaves, alpineiq = both
+    connect(session, tenant, alleaves)
+    connect_alpineiq(session, tenant, alpineiq)
+
+
+def run_sync_job(session, tenant) -> JobRun:
+    job, created = request_sync(session=session, tenant_id=tenant.id, enqueue_now=False)
+    session.commit()
+    assert created
+    run_job(session=session, job_id=job.id)  # what the worker does
+    session.expire_all()
+    return session.get(JobRun, job.id)
+
+
+def test_the_job_syncs_pos_orders_then_alpine_iq_balances_then_reconciles(session, tenant, both):
+    make_program(session, tenant, points_per_dollar=1)
+    connect_both(session, tenant, both)
+
+    job = run_sync_job(session, tenant)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.done == job.total == 3_000  # POS, Alpine IQ and reconciliation share the bar
+    pos, aiq = job.result["pos"], job.result["alpineiq"]
+    assert (pos["customers"], pos["orders_created"], pos["error"]) == (30, 90, None)
+    assert (aiq["contacts"], aiq["balances"], aiq["profiles_created"]) == (27, 27, 0)
+    assert job.result["errors"] == [] and job.result["reconciliation"]["compared"] > 0
+    assert count(session, ExternalLoyaltyBalance, tenant) == 27  # mapped onto POS customers
+    assert count(session, Contact, tenant) == 30
+    logged = recent_calls(session=session, tenant_id=tenant.id, job_id=job.id, limit=500)
+    assert {line.provider for line in logged} == {"alleaves", "alpineiq"}
+    assert len(logged) == pos["calls"] + aiq["calls"]
+
+
+def test_a_failing_provider_fails_the_job_and_keeps_the_others_data(session, tenant, both):
+    alleaves, alpineiq = both
+    connect_both(session, tenant, both)
+    alleaves.simulation.fail_next(1, status=400, path_prefix="/api/v1/orders")  # not retried
+
+    job = run_sync_job(session, tenant)
+
+    assert job.status == JobStatus.FAILED
+    assert "POS: ProviderRejected" in job.error and "last good data kept" in job.error
+    assert job.result["alpineiq"]["balances"] == 27 and job.result["alpineiq"]["error"] is None
+    assert count(session, ExternalLoyaltyBalance, tenant) == 27
+    assert count(session, Contact, tenant) == 30  # the POS customers read before the failure
+    status = sync_status(session=session, tenant_id=tenant.id)
+    assert (
+        status.pos.last_error.startswith("ProviderRejected") and status.pos.last_synced_at is None
+    )
+    assert status.alpineiq.last_error is None and status.alpineiq.last_synced_at is not None
+    assert (status.running, status.job.id, status.job.status) == (False, job.id, JobStatus.FAILED)
+
+
+def test_only_alpine_iq_connected_syncs_balances(session, tenant, both):
+    connect_alpineiq(session, tenant, both[1])
+
+    job = run_sync_job(session, tenant)
+
+    assert job.status == JobStatus.SUCCEEDED, job.error
+    assert job.result["pos"] is None and job.result["alpineiq"]["balances"] == 27
+    assert job.result["reconciliation"] is None  # no program: nothing to reconcile
+    status = sync_status(session=session, tenant_id=tenant.id)
+    assert (status.pos.configured, status.alpineiq.configured) == (False, True)
+    assert status.alpineiq.counts["balances"] == 27 and status.job.percent == 100
+    assert status.alpineiq_program["points_per_dollar"] == "1"
+
+
+def test_the_schedule_queues_one_sync_per_connected_tenant_and_never_a_second(
+    session, tenant, other_tenant, both
+):
+    connect_both(session, tenant, both)  # other_tenant connects nothing
+    hour = timedelta(minutes=60)
+
+    first = schedule_loyalty_syncs(session=session, every=hour)
+    again = schedule_loyalty_syncs(session=session, every=hour)  # the first is still pending
+    session.commit()
+
+    mine = session.exec(
+        select(JobRun).where(JobRun.tenant_id == tenant.id, JobRun.kind == "loyalty_sync")
+    ).all()
+    theirs = session.exec(select(JobRun).where(JobRun.tenant_id == other_tenant.id)).all()
+    assert first >= 1 and again == 0 and len(mine) == 1 and theirs == []
+    assert request_sync(session=session, tenant_id=tenant.id)[0].id == mine[0].id  # the same
+
+    run_job(session=session, job_id=mine[0].id)
+    soon = schedule_loyalty_syncs(session=session, every=hour, now=utcnow() + timedelta(minutes=5))
+    later = schedule_loyalty_syncs(session=session, every=hour, now=utcnow() + 2 * hour)
+    session.commit()
+    assert soon == 0 and later >= 1
+    assert count(session, JobRun, tenant, JobRun.kind == "loyalty_sync") == 2
+
+
+def test_the_call_log_is_pruned_once_a_day(session):
+    today = utcnow()
+    queued = [schedule_call_pruning(session=session, now=today) for _ in range(2)]
+    tomorrow = schedule_call_pruning(session=session, now=today + timedelta(days=1))
+    session.commit()
+    assert queued[1] == 0 and tomorrow == 1

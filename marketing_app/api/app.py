@@ -11,6 +11,7 @@ from sqlalchemy.exc import DataError
 
 from marketing_app.api import (
     auth,
+    campaigns,
     email_links,
     email_webhooks,
     health,
@@ -97,5 +98,7 @@ def create_api() -> FastAPI:
     api.include_router(tracking.simple_router)
     api.include_router(sdk.router)
     api.include_router(email_links.router)
+    api.include_router(campaigns.router)
+    api.include_router(campaigns.vendor_router)
     api.include_router(email_webhooks.router)
     return api

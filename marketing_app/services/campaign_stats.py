@@ -169,3 +169,42 @@ def campaign_stats(*, session: Session, tenant_id: uuid.UUID, campaign_id: int) 
         "variants": {key or "held": c.as_dict() for key, c in sorted(by_variant.items())},
         "timeline": timeline(session=session, campaign_id=campaign_id),
     }
+
+
+def headline_counts(
+    *, session: Session, tenant_id: uuid.UUID, campaign_ids: list[int]
+) -> dict[int, Counts]:
+    """Counts per campaign for a list page, in one query (revenue left out)."""
+    if not campaign_ids:
+        return {}
+    rows = session.execute(
+        select(EmailMessage.campaign_id, *_count_columns())
+        .where(EmailMessage.tenant_id == tenant_id, EmailMessage.campaign_id.in_(campaign_ids))
+        .group_by(EmailMessage.campaign_id)
+    ).all()
+    return {campaign_id: Counts(*map(int, numbers)) for campaign_id, *numbers in rows}
+
+
+def tenant_overview(*, session: Session, tenant_id: uuid.UUID, since: datetime) -> dict:
+    """Marketing email across campaigns sent since `since`: the vendor stats shape."""
+    rows = session.execute(
+        select(*_count_columns()).where(
+            EmailMessage.tenant_id == tenant_id, EmailMessage.sent_at >= since
+        )
+    ).one()
+    counts = Counts(*map(int, rows))
+    revenue = session.execute(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0)).join(
+            EmailMessage,
+            and_(
+                Order.contact_id == EmailMessage.contact_id,
+                Order.tenant_id == EmailMessage.tenant_id,
+                Order.placed_at >= EmailMessage.clicked_at,
+                Order.placed_at <= EmailMessage.clicked_at + ATTRIBUTION_WINDOW,
+                Order.total_cents > 0,
+            ),
+        ).where(EmailMessage.tenant_id == tenant_id, EmailMessage.sent_at >= since)
+    ).one()
+    found = counts.as_dict()
+    found.update(orders=int(revenue[0]), revenue_cents=int(revenue[1]))
+    return found

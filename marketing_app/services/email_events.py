@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
@@ -255,9 +255,9 @@ def _unsubscribe_source(event: EmailEventIn) -> str:
 class _Writes:
     """The rows one batch adds beside the message updates."""
 
-    suppressions: list[dict[str, Any]]
-    unsubscribes: list[dict[str, Any]]
-    cdp_events: list[dict[str, Any]]
+    suppressions: list[dict[str, Any]] = field(default_factory=list)
+    unsubscribes: list[dict[str, Any]] = field(default_factory=list)
+    cdp_events: list[dict[str, Any]] = field(default_factory=list)
 
 
 def _cdp_row(event: EmailEventIn, message: EmailMessage, receipt_id: int, names, now):
@@ -266,26 +266,11 @@ def _cdp_row(event: EmailEventIn, message: EmailMessage, receipt_id: int, names,
         "contact_id": message.contact_id,
         "message_id": f"email-event:{receipt_id}",
         "type": "track",
-        "user_id": None,
-        "anonymous_id": None,
         "name": CDP_EVENT_NAMES[event.kind],
         "properties": _cdp_properties(event, message, names),
-        "traits": None,
-        "context": None,
         "occurred_at": _aware(event.occurred_at),
         "received_at": now,
         "processed_at": now,  # attached to its profile already
-    }
-
-
-def _suppression_row(message: EmailMessage, reason: str, now: datetime) -> dict[str, Any]:
-    address = message.email.strip().lower()
-    return {
-        "tenant_id": message.tenant_id,
-        "channel": "email",
-        "address": address,
-        "reason": reason,
-        "created_at": now,
     }
 
 
@@ -294,11 +279,13 @@ def _collect_writes(
     campaign_names: dict[int, str],
     now: datetime,
 ) -> _Writes:
-    writes = _Writes([], [], [])
+    writes = _Writes()
     for event, message, receipt_id in applied:
         reason = _suppression_reason(event)
         if reason and message.email:
-            writes.suppressions.append(_suppression_row(message, reason, now))
+            address = message.email.strip().lower()
+            row = {"tenant_id": message.tenant_id, "channel": "email", "address": address}
+            writes.suppressions.append(row | {"reason": reason, "created_at": now})
         if message.contact_id is None:
             continue
         if event.kind == K.UNSUBSCRIBE:

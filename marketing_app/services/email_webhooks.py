@@ -43,6 +43,7 @@ from marketing_app.providers.email.webhooks.common import (
     ParsedWebhook,
     WebhookPayloadError,
     WebhookSignatureError,
+    keep_storable,
 )
 from marketing_app.providers.wire import SkippedRecord
 from marketing_app.services.audit import record_audit
@@ -192,7 +193,7 @@ def receive_email_webhook(
     messages. WebhookNotConfigured (403), WebhookUnauthorized (401), BadWebhookPayload (400)."""
     tenant, secret, config = _tenant_credential(session, provider, tenant_slug)
     try:
-        parsed = _verified(provider, body, headers, secret, config)
+        parsed = keep_storable(_verified(provider, body, headers, secret, config))
     except WebhookSignatureError as exc:
         raise WebhookUnauthorized(str(exc)) from exc
     except WebhookPayloadError as exc:

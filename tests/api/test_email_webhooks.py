@@ -215,11 +215,13 @@ def test_garbage_answers_400_and_one_bad_event_is_skipped(client, session, tenan
         assert answer.json()["detail"]
     records = _sendgrid_samples()
     records[2:3] = [{"event": "open", "timestamp": "yesterday", "sg_event_id": "bad-1"}, "junk"]
+    records[4]["reason"] = "400 try\u0000again"  # PostgreSQL refuses NUL in text
     answer = _sendgrid_post(client, tenant, sendgrid_key, json.dumps(records).encode())
     assert answer.status_code == 200
-    assert [s["id"] for s in answer.json()["skipped"]] == ["bad-1", None]
-    assert answer.json()["stored"] == 9  # the delivered record was replaced by the bad ones
-    assert len(_receipts(session, message)) == 9
+    skipped = answer.json()["skipped"]
+    assert [s["id"] for s in skipped] == ["bad-1", None, records[4]["sg_event_id"]]
+    assert answer.json()["stored"] == 8  # delivered replaced by the bad ones, deferred refused
+    assert len(_receipts(session, message)) == 8
 
 
 # --- Resend (Svix) --------------------------------------------------------------------------

@@ -60,6 +60,28 @@ def our_message_id(value: Any) -> int | None:
     return int(text) if text.isdigit() and len(text) < 19 else None
 
 
+def _holds_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, dict):
+        return any(_holds_nul(k) or _holds_nul(v) for k, v in value.items())
+    return isinstance(value, list | tuple) and any(_holds_nul(v) for v in value)
+
+
+def keep_storable(parsed: ParsedWebhook) -> ParsedWebhook:
+    """Skip events holding a NUL character: PostgreSQL refuses it in text, and one such
+    event must not fail the rest of the batch."""
+    storable = []
+    for event in parsed.events:
+        fields = (event.event_id, event.provider_message_id, event.email, event.url, event.reason)
+        if _holds_nul(fields) or _holds_nul(event.detail):
+            parsed.skipped.append(SkippedRecord(event.event_id[:100], "holds a NUL character"))
+        else:
+            storable.append(event)
+    parsed.events = storable
+    return parsed
+
+
 def derived_event_id(*parts: object) -> str:
     """A stable id for providers that give none: the same event resent gives the same id."""
     return hashlib.sha256("|".join(str(p) for p in parts).encode()).hexdigest()[:40]

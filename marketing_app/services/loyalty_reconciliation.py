@@ -34,13 +34,14 @@ A profile whose last resolved discrepancy decided exactly its current figures (s
 points, stored balance = the decided one = the ledger, nothing uncredited) is settled: a marketer
 kept that decision, so it is not reopened until a figure moves.
 
-The work is set-based: one statement aggregates the ledger per contact, the uncredited orders
-per contact, and joins the accounts and external balances (FULL JOINs: a profile may have any
-of the four), returning only the disagreeing profiles plus one row counting all compared. A
-tight Python pass classifies those; one upsert (COPY into a staging table on PostgreSQL) writes
-the open discrepancies on the partial unique index (one open row per profile), refreshing their
-figures, kind and `checked_at`; open rows whose profile now agrees are marked cleared. The run's
-summary is kept in `tenant.settings["loyalty_reconciliation"]`.
+The work is set-based (services/loyalty_reconcile_figures.py): one statement aggregates the
+ledger per contact and the uncredited orders per contact and joins the accounts and external
+balances, returning only the disagreeing profiles and a count of all compared; a second one
+reads the classification's details for those few. A tight Python pass classifies them; one
+upsert (COPY into a staging table on PostgreSQL) writes the open discrepancies on the partial
+unique index (one open row per profile), refreshing their figures, kind and `checked_at`; open
+rows whose profile now agrees are marked cleared. The run's summary is kept in
+`tenant.settings["loyalty_reconciliation"]`.
 """
 
 from __future__ import annotations
@@ -52,49 +53,27 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import (
-    and_,
-    case,
-    false,
-    func,
-    null,
-    or_,
-    select,
-    text,
-    true,
-    union_all,
-    update,
-)
+from sqlalchemy import select, text, update
 from sqlalchemy.dialects import sqlite
 from sqlmodel import Session, col
 
-from marketing_app.models import (
-    Contact,
-    LedgerSource,
-    LoyaltyAccount,
-    LoyaltyLedgerEntry,
-    Order,
-    Tenant,
-)
+from marketing_app.models import Tenant
 from marketing_app.models.base import utcnow
 from marketing_app.models.loyalty_sync import (
     DiscrepancyKind,
     DiscrepancyStatus,
-    ExternalLoyaltyBalance,
     LoyaltyDiscrepancy,
 )
 from marketing_app.services.bulk import copy_text
-from marketing_app.services.loyalty_earning import _is_equity, _uncredited
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
+from marketing_app.services.loyalty_reconcile_figures import ID_BATCH, gather_figures
 from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
-from marketing_app.services.segment_sql_parts import allow_big_sorts
 
-PROVIDER = "alpineiq"
 STATE_KEY = "loyalty_reconciliation"  # tenant.settings: the last run's summary
 RATE_KEYS = ("loyalty_sync", "alpineiq", "points_per_dollar")  # Alpine IQ's accrual rate
-ORDER_SOURCES = (LedgerSource.ORDER, LedgerSource.REFUND)
-ID_BATCH = 5_000  # ids per UPDATE ... WHERE id IN (...)
-FIGURE_COLUMNS = tuple(ProfileFigures.__dataclass_fields__)
+# The per-contact aggregates of a million-profile tenant hash a few hundred MB; at the
+# server's usual 4 MB (or segments' 64 MB) they spill to disk in several batches.
+RECONCILE_WORK_MEM = "256MB"
 REFRESHED = (  # what a rerun rewrites on an open discrepancy
     "calculated_points",
     "external_points",
@@ -106,7 +85,7 @@ REFRESHED = (  # what a rerun rewrites on an open discrepancy
     "explanation",
     "checked_at",
 )
-E, A, X, D = LoyaltyLedgerEntry, LoyaltyAccount, ExternalLoyaltyBalance, LoyaltyDiscrepancy
+D = LoyaltyDiscrepancy
 
 
 @dataclass
@@ -167,8 +146,10 @@ def reconcile(
         our_points_per_dollar=settings.points_per_dollar,
         their_points_per_dollar=rate if rate is not None else alpineiq_points_per_dollar(tenant),
     )
-    allow_big_sorts(session)
-    result.compared, candidates = _gather(session, tenant_id, settings)
+    _tune_for_one_big_query(session)
+    result.compared, candidates = gather_figures(
+        session=session, tenant_id=tenant_id, settings=settings
+    )
     decided = _decisions(session, tenant_id)
     findings = []
     for figures in candidates:
@@ -182,114 +163,7 @@ def reconcile(
     return result
 
 
-# --- gathering the figures --------------------------------------------------------------------
-
-
-def _gather(
-    session: Session, tenant_id: uuid.UUID, settings: LoyaltySettings
-) -> tuple[int, list[ProfileFigures]]:
-    """(profiles compared, the figures of those whose figures disagree)."""
-    compared, candidates = 0, []
-    for row in session.execute(_figures_statement(tenant_id, settings)):
-        if row.disagreeing:
-            candidates.append(ProfileFigures(*(getattr(row, name) for name in FIGURE_COLUMNS)))
-        else:
-            compared = row.contact_id
-    return compared, candidates
-
-
-def _ledger_per_contact(tenant_id: uuid.UUID):
-    """Net points and their parts per contact; entries after Alpine IQ's snapshot apart."""
-    after = and_(X.synced_at.is_not(None), E.created_at > X.synced_at)
-    from_orders = case(
-        (E.source == LedgerSource.ORDER, func.coalesce(E.amount_cents, 0)),
-        (E.source == LedgerSource.REFUND, -func.coalesce(E.amount_cents, 0)),
-        else_=0,
-    )
-    return (
-        select(
-            E.contact_id,
-            func.sum(E.points).label("net"),
-            func.sum(case((after, E.points), else_=0)).label("after_points"),
-            func.sum(case((after, 1), else_=0)).label("after_entries"),
-            func.sum(from_orders).label("order_cents"),
-            func.sum(case((E.source == LedgerSource.ORDER, 1), else_=0)).label("orders"),
-            func.sum(case((col(E.source).in_(ORDER_SOURCES), 0), else_=E.points)).label("other"),
-        )
-        .outerjoin(
-            X, and_(X.tenant_id == tenant_id, X.provider == PROVIDER, X.contact_id == E.contact_id)
-        )
-        .where(E.tenant_id == tenant_id)
-        .group_by(E.contact_id)
-        .subquery("ledger")
-    )
-
-
-def _uncredited_per_contact(tenant_id: uuid.UUID, settings: LoyaltySettings):
-    """Orders with no earn entry yet, per contact, with the points the program would give them
-    (loyalty_earning.order_points without category multipliers, in integer SQL)."""
-    per_dollar = int(settings.points_per_dollar * 100)
-    equity = case((_is_equity(), int(settings.equity_multiplier * 100)), else_=100)
-    points = (Order.total_cents * per_dollar * equity) // 1_000_000 + settings.points_per_visit
-    return (
-        select(
-            Order.contact_id,
-            func.count().label("orders"),
-            func.sum(Order.total_cents).label("cents"),
-            func.sum(points).label("points"),
-        )
-        .join(Contact, and_(Contact.id == Order.contact_id, Contact.tenant_id == tenant_id))
-        .where(_uncredited(tenant_id, None, None), Order.total_cents >= 0)
-        .group_by(Order.contact_id)
-        .subquery("uncredited")
-    )
-
-
-def _figures_statement(tenant_id: uuid.UUID, settings: LoyaltySettings):
-    """The disagreeing profiles' figures, then one row whose contact_id counts all compared."""
-    ledger = _ledger_per_contact(tenant_id)
-    pending = _uncredited_per_contact(tenant_id, settings)
-    accounts = select(A.contact_id, A.balance).where(A.tenant_id == tenant_id).subquery("acc")
-    external = (
-        select(X.contact_id, X.points, X.synced_at)
-        .where(X.tenant_id == tenant_id, X.provider == PROVIDER)
-        .subquery("ext")
-    )
-    first = func.coalesce(accounts.c.contact_id, ledger.c.contact_id)
-    second = func.coalesce(accounts.c.contact_id, ledger.c.contact_id, external.c.contact_id)
-    joined = (
-        accounts.join(ledger, ledger.c.contact_id == accounts.c.contact_id, full=True)
-        .join(external, external.c.contact_id == first, full=True)
-        .join(pending, pending.c.contact_id == second, full=True)
-    )
-    zero = lambda column: func.coalesce(column, 0)  # noqa: E731
-    figures = (
-        select(
-            func.coalesce(second, pending.c.contact_id).label("contact_id"),
-            zero(accounts.c.balance).label("stored"),
-            zero(ledger.c.net).label("ledger"),
-            external.c.points.label("external"),
-            external.c.synced_at.label("synced_at"),
-            zero(ledger.c.after_points).label("after_sync_points"),
-            zero(ledger.c.after_entries).label("after_sync_entries"),
-            zero(ledger.c.order_cents).label("order_cents"),
-            zero(ledger.c.orders).label("orders"),
-            zero(ledger.c.other).label("other_points"),
-            zero(pending.c.orders).label("uncredited_orders"),
-            zero(pending.c.cents).label("uncredited_cents"),
-            zero(pending.c.points).label("uncredited_points"),
-        )
-        .select_from(joined)
-        .cte("figures")
-    )
-    f = figures.c
-    calculated = f.ledger + f.uncredited_points
-    disagreeing = select(true().label("disagreeing"), *f).where(
-        or_(f.stored != calculated, f.external != calculated)
-    )
-    blanks = [null().label(name) for name in FIGURE_COLUMNS[1:]]
-    count = select(false(), func.count(), *blanks).select_from(figures)
-    return union_all(disagreeing, count)
+# --- settled decisions ------------------------------------------------------------------------
 
 
 def _decisions(session: Session, tenant_id: uuid.UUID) -> dict[int, tuple[int | None, int]]:
@@ -311,6 +185,14 @@ def _is_settled(figures: ProfileFigures, decision: tuple[int | None, int] | None
         and figures.stored == decided == figures.ledger
         and figures.uncredited_orders == 0
     )
+
+
+def _tune_for_one_big_query(session: Session) -> None:
+    """This transaction only (SET LOCAL), on PostgreSQL: hash the aggregates in memory, and no
+    JIT, whose compilation (2+ s) the FULL JOINs' huge row estimates would trigger for nothing."""
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text(f"SET LOCAL work_mem = '{RECONCILE_WORK_MEM}'"))
+        session.execute(text("SET LOCAL jit = off"))
 
 
 # --- writing the discrepancies ----------------------------------------------------------------

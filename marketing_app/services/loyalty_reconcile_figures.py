@@ -1,0 +1,233 @@
+"""Gathering the reconciliation figures of a tenant's profiles (see loyalty_reconciliation.py).
+
+Two steps, so the statement that reads every profile stays as lean as the comparison allows:
+1. one statement over the whole tenant: the ledger's net points (and when its last entry was
+   written) per contact, the uncredited orders per contact with their estimated points, the
+   accounts and the external balances, FULL JOINed (a profile may have any of the four);
+   it returns only the disagreeing profiles, plus one row that counts every profile compared;
+2. for the disagreeing profiles only, through the ledger's contact index: the parts the
+   classification needs (order dollars less refunds, order count, points from other sources,
+   and the points and entries written after Alpine IQ's snapshot).
+At a million profiles the per-contact state of step 1 is what costs (every extra aggregate
+adds memory per group), so nothing step 2 can answer for the few is aggregated for all.
+"""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    any_,
+    case,
+    cast,
+    false,
+    func,
+    literal,
+    null,
+    or_,
+    select,
+    true,
+    union_all,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
+from sqlmodel import Session, col
+
+from marketing_app.models import (
+    Contact,
+    LedgerSource,
+    LoyaltyAccount,
+    LoyaltyLedgerEntry,
+    Order,
+)
+from marketing_app.models.loyalty_sync import ExternalLoyaltyBalance
+from marketing_app.services.loyalty_earning import _is_equity
+from marketing_app.services.loyalty_programs import LoyaltySettings
+from marketing_app.services.loyalty_reconcile_rules import ProfileFigures
+
+PROVIDER = "alpineiq"
+ORDER_SOURCES = (LedgerSource.ORDER, LedgerSource.REFUND)
+ID_BATCH = 5_000  # contact ids per follow-up statement (SQLite allows 32,766 parameters)
+NO_DETAILS = {
+    "order_cents": 0,
+    "orders": 0,
+    "other_points": 0,
+    "after_sync_points": 0,
+    "after_sync_entries": 0,
+}
+E, A, X = LoyaltyLedgerEntry, LoyaltyAccount, ExternalLoyaltyBalance
+
+
+def gather_figures(
+    *, session: Session, tenant_id: uuid.UUID, settings: LoyaltySettings
+) -> tuple[int, list[ProfileFigures]]:
+    """(profiles compared, the figures of the profiles whose figures disagree)."""
+    compared, rows = 0, []
+    for row in session.execute(_figures_statement(tenant_id, settings)):
+        if row.disagreeing:
+            rows.append(row)
+        else:
+            compared = row.contact_id
+    details = _details(session, tenant_id, [row.contact_id for row in rows if _needs_details(row)])
+    return compared, [
+        ProfileFigures(
+            contact_id=row.contact_id,
+            stored=row.stored,
+            ledger=row.ledger,
+            external=row.external,
+            synced_at=row.synced_at,
+            uncredited_orders=row.uncredited_orders,
+            uncredited_cents=row.uncredited_cents,
+            uncredited_points=row.uncredited_points,
+            **details.get(row.contact_id, NO_DETAILS),
+        )
+        for row in rows
+    ]
+
+
+def _needs_details(row) -> bool:
+    """Only a sync lag after the snapshot or a configuration mismatch reads the details: a
+    mapped profile whose account matches its ledger and whose Alpine IQ figure matches neither
+    of ours (drift is unknown, and "matches one of ours" is explained by uncredited orders)."""
+    calculated = row.ledger + row.uncredited_points
+    return (
+        row.ledger_entries > 0
+        and row.external is not None
+        and row.stored == row.ledger
+        and row.external not in (calculated, row.stored)
+    )
+
+
+def _sum(value):
+    """A sum that stays a bigint (PostgreSQL widens sums of bigints to numeric)."""
+    return cast(func.sum(value), BigInteger)
+
+
+def _ledger_per_contact(tenant_id: uuid.UUID):
+    return (
+        select(E.contact_id, _sum(E.points).label("net"), func.count().label("entries"))
+        .where(E.tenant_id == tenant_id)
+        .group_by(E.contact_id)
+        .subquery("ledger")
+    )
+
+
+def _uncredited_per_contact(tenant_id: uuid.UUID, settings: LoyaltySettings):
+    """Orders with a customer, a total and no earn entry, per contact, with the points the
+    program would give them: loyalty_earning.order_points in integer SQL, without category
+    multipliers. The equity trait is read per uncredited order, only when the program has a
+    multiplier. "No earn entry" joins on the entry's order id (bigint): the same as
+    credit_orders' source key test (earn entries carry both), several times cheaper to hash."""
+    per_dollar = int(settings.points_per_dollar * 100)
+    equity = literal(100)
+    if settings.equity_multiplier != 1:
+        is_equity = select(_is_equity()).where(Contact.id == Order.contact_id).scalar_subquery()
+        equity = case((is_equity, int(settings.equity_multiplier * 100)), else_=100)
+    points = (Order.total_cents * per_dollar * equity) // 1_000_000 + settings.points_per_visit
+    credited = (
+        select(E.id)
+        .where(E.tenant_id == tenant_id, E.source == LedgerSource.ORDER, E.order_id == Order.id)
+        .exists()
+    )
+    return (
+        select(
+            Order.contact_id,
+            func.count().label("orders"),
+            _sum(Order.total_cents).label("cents"),
+            _sum(points).label("points"),
+        )
+        .where(
+            Order.tenant_id == tenant_id,
+            col(Order.contact_id).is_not(None),
+            Order.total_cents >= 0,
+            ~credited,
+        )
+        .group_by(Order.contact_id)
+        .subquery("uncredited")
+    )
+
+
+def _figures_statement(tenant_id: uuid.UUID, settings: LoyaltySettings):
+    """The disagreeing profiles' figures, then one row whose contact_id counts all compared."""
+    ledger = _ledger_per_contact(tenant_id)
+    pending = _uncredited_per_contact(tenant_id, settings)
+    accounts = select(A.contact_id, A.balance).where(A.tenant_id == tenant_id).subquery("acc")
+    external = (
+        select(X.contact_id, X.points, X.synced_at)
+        .where(X.tenant_id == tenant_id, X.provider == PROVIDER)
+        .subquery("ext")
+    )
+    first = func.coalesce(accounts.c.contact_id, ledger.c.contact_id)
+    second = func.coalesce(accounts.c.contact_id, ledger.c.contact_id, external.c.contact_id)
+    joined = (
+        accounts.join(ledger, ledger.c.contact_id == accounts.c.contact_id, full=True)
+        .join(external, external.c.contact_id == first, full=True)
+        .join(pending, pending.c.contact_id == second, full=True)
+    )
+    figures = (
+        select(
+            func.coalesce(second, pending.c.contact_id).label("contact_id"),
+            func.coalesce(accounts.c.balance, 0).label("stored"),
+            func.coalesce(ledger.c.net, 0).label("ledger"),
+            func.coalesce(ledger.c.entries, 0).label("ledger_entries"),
+            external.c.points.label("external"),
+            external.c.synced_at.label("synced_at"),
+            func.coalesce(pending.c.orders, 0).label("uncredited_orders"),
+            func.coalesce(pending.c.cents, 0).label("uncredited_cents"),
+            func.coalesce(pending.c.points, 0).label("uncredited_points"),
+        )
+        .select_from(joined)
+        .cte("figures")
+    )
+    f = figures.c
+    calculated = f.ledger + f.uncredited_points
+    disagreeing = select(true().label("disagreeing"), *f).where(
+        or_(f.stored != calculated, f.external != calculated)
+    )
+    blanks = [null().label(column.name) for column in list(f)[1:]]
+    count = select(false(), func.count(), *blanks).select_from(figures)
+    return union_all(disagreeing, count)
+
+
+def _details(
+    session: Session, tenant_id: uuid.UUID, contact_ids: list[int]
+) -> dict[int, dict[str, Any]]:
+    """Contact -> the ledger parts the classification reads (module docstring, step 2)."""
+    after = X.synced_at.is_not(None) & (E.created_at > X.synced_at)
+    from_orders = case(
+        (E.source == LedgerSource.ORDER, func.coalesce(E.amount_cents, 0)),
+        (E.source == LedgerSource.REFUND, -func.coalesce(E.amount_cents, 0)),
+        else_=0,
+    )
+    parts = (
+        _sum(from_orders).label("order_cents"),
+        _sum(case((E.source == LedgerSource.ORDER, 1), else_=0)).label("orders"),
+        _sum(case((col(E.source).in_(ORDER_SOURCES), 0), else_=E.points)).label("other_points"),
+        _sum(case((after, E.points), else_=0)).label("after_sync_points"),
+        _sum(case((after, 1), else_=0)).label("after_sync_entries"),
+    )
+    on_external = (X.tenant_id == tenant_id) & (X.provider == PROVIDER)
+    query = (
+        select(E.contact_id, *parts)
+        .outerjoin(X, on_external & (X.contact_id == E.contact_id))
+        .where(E.tenant_id == tenant_id)
+        .group_by(E.contact_id)
+    )
+    found: dict[int, dict[str, Any]] = {}
+    for ids in _id_sets(session, contact_ids):
+        for row in session.execute(query.where(ids)):
+            found[row.contact_id] = {part.name: getattr(row, part.name) for part in parts}
+    return found
+
+
+def _id_sets(session: Session, contact_ids: list[int]):
+    """Conditions naming the contacts: one array on PostgreSQL (a single statement, an index
+    or hash lookup), IN lists of ID_BATCH on SQLite."""
+    if not contact_ids:
+        return
+    if session.get_bind().dialect.name == "postgresql":
+        yield E.contact_id == any_(cast(contact_ids, ARRAY(BigInteger)))
+        return
+    for start in range(0, len(contact_ids), ID_BATCH):
+        yield col(E.contact_id).in_(contact_ids[start : start + ID_BATCH])

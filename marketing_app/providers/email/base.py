@@ -137,6 +137,23 @@ def send_chunks(
     return outcomes
 
 
+def send_checked(
+    provider: str,
+    messages: Sequence[OutgoingEmail],
+    send_valid: Callable[[list[OutgoingEmail]], list[SendOutcome]],
+) -> list[SendOutcome]:
+    """Refuse messages with a `header_problem` here, send the others with `send_valid`, and
+    give the outcomes back in the messages' order."""
+    problems = {m.message_id: header_problem(m) for m in messages}
+    valid = [m for m in messages if not problems[m.message_id]]
+    sent = {outcome.message_id: outcome for outcome in send_valid(valid)} if valid else {}
+    return [
+        sent.get(m.message_id)
+        or SendOutcome.failed(m.message_id, provider, str(problems[m.message_id]), transient=False)
+        for m in messages
+    ]
+
+
 def message_keys(messages: Sequence[OutgoingEmail]) -> list[MessageKey]:
     return [message.message_id for message in messages]
 

@@ -32,7 +32,11 @@ _date_cache: tuple[int, str] = (0, "")
 
 
 def new_message_id(message: OutgoingEmail) -> str:
-    """A globally unique Message-ID (angle brackets included) on the sender's domain."""
+    """The caller's Message-ID header when it gives one (a resend keeps its id), else a
+    globally unique one (angle brackets included) on the sender's domain."""
+    given = message.headers.get("Message-ID")
+    if given:
+        return given
     domain = message.from_email.rpartition("@")[2] or "localhost"
     return f"<{message.message_id}.{_process_tag}.{next(_sequence)}@{domain}>"
 
@@ -50,6 +54,8 @@ def build_mime(message: OutgoingEmail, *, message_id: str) -> bytes:
     if message.reply_to:
         lines.append(f"Reply-To: {message.reply_to}")
     for name, value in message.headers.items():
+        if name.lower() == "message-id":
+            continue  # written above
         lines.append(_fold(f"{name}: {_header_value(name, value)}"))
     for key, value in message.custom_args.items():
         name = CUSTOM_ARG_HEADER_PREFIX + key.replace("_", "-").title()

@@ -17,7 +17,7 @@ from marketing_app.domain.errors import ProviderBadData, ProviderRejected
 from marketing_app.providers.email.base import (
     CallLimiter,
     JsonBatchProvider,
-    header_problem,
+    send_checked,
 )
 
 PROVIDER = "postmark"
@@ -63,23 +63,15 @@ class PostmarkEmailProvider(JsonBatchProvider):
             raise
 
     def _send_chunk(self, chunk: Sequence[OutgoingEmail]) -> list[SendOutcome]:
-        problems = {m.message_id: header_problem(m) for m in chunk}
-        valid = [m for m in chunk if not problems[m.message_id]]
-        answer = self._http.request_json("POST", BATCH_ROUTE, json=[self._email(m) for m in valid])
-        if not isinstance(answer, list) or len(answer) != len(valid):
-            raise ProviderBadData(
-                f"{BATCH_ROUTE} answered {len(valid)} messages oddly", provider=PROVIDER
-            )
-        by_key = {
-            m.message_id: _outcome(m, result) for m, result in zip(valid, answer, strict=True)
-        }
-        return [
-            by_key.get(m.message_id)
-            or SendOutcome.failed(
-                m.message_id, PROVIDER, str(problems[m.message_id]), transient=False
-            )
-            for m in chunk
-        ]
+        return send_checked(PROVIDER, chunk, self._post)
+
+    def _post(self, messages: list[OutgoingEmail]) -> list[SendOutcome]:
+        body = [self._email(m) for m in messages]
+        answer = self._http.request_json("POST", BATCH_ROUTE, json=body)
+        if not isinstance(answer, list) or len(answer) != len(messages):
+            error = f"{BATCH_ROUTE} did not answer one result per message"
+            raise ProviderBadData(error, provider=PROVIDER)
+        return [_outcome(m, result) for m, result in zip(messages, answer, strict=True)]
 
     def _email(self, message: OutgoingEmail) -> dict[str, Any]:
         email: dict[str, Any] = {
@@ -110,7 +102,3 @@ def _outcome(message: OutgoingEmail, result: Any) -> SendOutcome:
     return SendOutcome.failed(
         message.message_id, PROVIDER, error, transient=code in ACCOUNT_ERROR_CODES
     )
-
-
-def _refused(message: OutgoingEmail, problem: str | None) -> SendOutcome:
-    return SendOutcome.failed(message.message_id, PROVIDER, str(problem), transient=False)

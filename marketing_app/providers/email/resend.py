@@ -17,7 +17,7 @@ from marketing_app.domain.errors import ProviderBadData, ProviderRejected
 from marketing_app.providers.email.base import (
     CallLimiter,
     JsonBatchProvider,
-    header_problem,
+    send_checked,
 )
 
 PROVIDER = "resend"
@@ -61,29 +61,20 @@ class ResendEmailProvider(JsonBatchProvider):
             raise
 
     def _send_chunk(self, chunk: Sequence[OutgoingEmail]) -> list[SendOutcome]:
-        refused = {m.message_id: header_problem(m) for m in chunk}
-        valid = [m for m in chunk if not refused[m.message_id]]
-        answer = self._http.request_json("POST", BATCH_ROUTE, json=[_email(m) for m in valid])
+        return send_checked(PROVIDER, chunk, self._post)
+
+    def _post(self, messages: list[OutgoingEmail]) -> list[SendOutcome]:
+        answer = self._http.request_json("POST", BATCH_ROUTE, json=[_email(m) for m in messages])
         errors = {e.get("index"): str(e.get("message")) for e in _list(answer, "errors")}
-        ids = iter(_list(answer, "data"))
-        by_key: dict[Any, SendOutcome] = {}
-        for index, message in enumerate(valid):
+        ids = iter(_list(answer, "data"))  # the accepted emails' ids, in order
+        outcomes = []
+        for index, message in enumerate(messages):
+            key = message.message_id
             if index in errors:
-                by_key[message.message_id] = SendOutcome.failed(
-                    message.message_id, PROVIDER, errors[index], transient=False
-                )
+                outcomes.append(SendOutcome.failed(key, PROVIDER, errors[index], transient=False))
             else:
-                item = next(ids, None) or {}
-                by_key[message.message_id] = SendOutcome.sent(
-                    message.message_id, PROVIDER, item.get("id")
-                )
-        return [
-            by_key.get(m.message_id)
-            or SendOutcome.failed(
-                m.message_id, PROVIDER, str(refused[m.message_id]), transient=False
-            )
-            for m in chunk
-        ]
+                outcomes.append(SendOutcome.sent(key, PROVIDER, (next(ids, None) or {}).get("id")))
+        return outcomes
 
 
 def _email(message: OutgoingEmail) -> dict[str, Any]:
@@ -119,7 +110,3 @@ def _list(answer: Any, key: str) -> list[dict[str, Any]]:
 
 def _tag(value: str) -> str:
     return _TAG_UNSAFE.sub("_", value)[:256]
-
-
-def _refused(message: OutgoingEmail, problem: str | None) -> SendOutcome:
-    return SendOutcome.failed(message.message_id, PROVIDER, str(problem), transient=False)

@@ -108,16 +108,19 @@ class SmtpEmailProvider:
                     _send_pipelined(connection, message.from_email, message.to, data, options)
                 else:
                     connection.sendmail(message.from_email, [message.to], data, options)
-            except (smtplib.SMTPServerDisconnected, OSError) as exc:
-                _quietly_quit(connection)
-                if attempt == 2:
-                    raise self._unavailable(f"connection lost while sending: {exc}") from exc
-                continue
-            except smtplib.SMTPException:
-                self._checkin(connection)  # a refusal leaves the connection usable
-                raise
-            self._checkin(connection)
-            return
+            except smtplib.SMTPException as exc:  # an OSError too: caught before OSError
+                if not isinstance(exc, smtplib.SMTPServerDisconnected):
+                    self._checkin(connection)  # a refusal leaves the connection usable
+                    raise
+                lost: Exception = exc
+            except OSError as exc:
+                lost = exc
+            else:
+                self._checkin(connection)
+                return
+            _quietly_quit(connection)
+            if attempt == 2:
+                raise self._unavailable(f"connection lost while sending: {lost}") from lost
 
     def _refused(self, message: OutgoingEmail, code: int, reply: bytes | str) -> SendOutcome:
         text = reply.decode(errors="replace") if isinstance(reply, bytes) else reply

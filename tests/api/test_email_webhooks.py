@@ -433,7 +433,14 @@ def test_ses_forged_or_foreign_topic_is_refused(client, session, tenant, sns_key
     foreign = _sns_signed(sns_key, _notification(_ses_bounce(message), TOPIC + "-other"))
     assert _ses_post(client, tenant, foreign).status_code == 401
     assert _ses_post(client, tenant, {"Type": "Nonsense"}).status_code == 400
+    assert _ses_post(client, tenant, {"Type": "Notification", "Message": 1}).status_code == 400
     assert _receipts(session, message) == []
+
+
+def test_ses_signed_message_that_is_no_ses_event_is_ignored(client, session, tenant, sns_key):
+    envelope = _sns_signed(sns_key, _notification({"eventType": "Send"}) | {"Message": "hi"})
+    answer = _ses_post(client, tenant, envelope)
+    assert (answer.status_code, answer.json()["ignored"]) == (200, 1)
 
 
 def test_ses_subscription_confirmation_is_recorded(client, session, tenant, sns_key):

@@ -185,7 +185,10 @@ def parse(envelope: dict[str, Any]) -> ParsedWebhook:
     """The events of a verified envelope (or the SubscribeURL of a subscription message)."""
     if envelope["Type"] != "Notification":
         return ParsedWebhook(subscribe_url=str(envelope.get("SubscribeURL") or "") or None)
-    message = load_object(str(envelope.get("Message", "")).encode())
+    try:  # a signed message of the tenant's topic that is no SES event (a console test)
+        message = load_object(str(envelope.get("Message", "")).encode())
+    except WebhookPayloadError:
+        return ParsedWebhook(ignored=1)
     name = message.get("eventType") or message.get("notificationType")
     if name not in KINDS:
         return ParsedWebhook(ignored=1)

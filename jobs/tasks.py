@@ -2,13 +2,21 @@
 
 from __future__ import annotations
 
+import os
+import socket
 import uuid
 from datetime import timedelta
 
 from jobs.celery_app import app
 from marketing_app.db import session_scope
 from marketing_app.models.base import utcnow
-from marketing_app.services import event_processing, job_runs, loyalty_schedule, segment_schedule
+from marketing_app.services import (
+    campaign_schedule,
+    event_processing,
+    job_runs,
+    loyalty_schedule,
+    segment_schedule,
+)
 from marketing_app.services.job_execution import RetryableJobError, run_job
 from marketing_app.settings import get_settings
 
@@ -24,7 +32,20 @@ def tick() -> int:
         stale = event_processing.tenants_with_stale_events(session=session)
     for tenant_id in stale:
         process_tenant_events.delay(str(tenant_id))
+    with session_scope() as session:
+        campaigns = campaign_schedule.tick_campaigns(session=session)
+    for campaign_id, senders in campaigns.senders_wanted.items():
+        for _ in range(senders):
+            send_campaign.delay(campaign_id)
     return len(claimed)
+
+
+@app.task(name="jobs.tasks.send_campaign", ignore_result=True)
+def send_campaign(campaign_id: int) -> int:
+    """Send a campaign's due messages for a while; safe to run twice (rows are leased)."""
+    worker = f"{socket.gethostname()}:{os.getpid()}:{uuid.uuid4().hex[:8]}"
+    with session_scope() as session:
+        return campaign_schedule.run_sender(session=session, campaign_id=campaign_id, worker=worker)
 
 
 @app.task(name="jobs.tasks.process_tenant_events", ignore_result=True)

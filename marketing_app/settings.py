@@ -48,6 +48,10 @@ class Settings(BaseSettings):
     # Signs email link tokens; unset: SECRET_KEY. Set it to keep links in sent emails working
     # when SECRET_KEY rotates (links stay valid for as long as this secret does).
     email_token_secret: str | None = None
+    # How long a sending worker holds the messages it claimed; a killed worker's messages
+    # are claimed again after this. Longer than a batch takes to send.
+    email_lease_seconds: float = 300.0
+    email_batch_size: int = 1000  # messages a sending worker claims at a time
 
     @property
     def broker_url(self) -> str:

@@ -20,7 +20,6 @@ import re
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from marketing_app.services.email_events import apply_email_events
 from sqlmodel import Session
 
 from marketing_app.domain.email_events import EmailEventIn, EmailEventKind
@@ -28,6 +27,7 @@ from marketing_app.domain.errors import NotFound
 from marketing_app.models import Campaign, EmailMessage, WebSession
 from marketing_app.models.base import utcnow
 from marketing_app.services.campaign_compile import compiled_variant
+from marketing_app.services.email_events import apply_email_events
 from marketing_app.services.email_tokens import TEST_MESSAGE_ID, read_message_token
 from marketing_app.services.web_sessions import landing_details_of_url
 

@@ -1,0 +1,113 @@
+"""What the beat tick does for campaigns, and what a sending worker runs.
+
+Each tick: start the scheduled campaigns that are due (their message rows are written),
+give A/B tests whose wait is over their winner, and name the sending campaigns that have due
+messages nobody holds, with how many more workers each could use. A worker's task then runs
+`run_sender`: batches until nothing is due or its time budget is spent (the next tick sends
+another task if work is left), so no task outlives the broker's visibility timeout.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+
+from sqlalchemy import and_, func, or_, select
+from sqlmodel import Session
+
+from marketing_app.models import Campaign, CampaignStatus, EmailMessage
+from marketing_app.models import MessageStatus as MS
+from marketing_app.models.base import utcnow
+from marketing_app.services.campaign_ab import decide_due_winners
+from marketing_app.services.campaign_delivery import deliver_batch
+from marketing_app.services.campaign_lifecycle import due_campaign_ids
+from marketing_app.services.campaign_send import HELD, start_send
+from marketing_app.services.email_delivery import delivery_chain_for
+from marketing_app.settings import get_settings
+
+SENDERS_PER_CAMPAIGN = 2  # workers on one campaign at once; more only queue behind the limits
+SENDER_BUDGET_SECONDS = 120.0
+
+
+@dataclass
+class TickResult:
+    started: list[int] = field(default_factory=list)
+    winners: list[int] = field(default_factory=list)
+    senders_wanted: dict[int, int] = field(default_factory=dict)  # campaign id -> new tasks
+
+
+def _senders_wanted(session: Session, now: datetime) -> dict[int, int]:
+    """Sending campaigns with due unleased rows -> how many more senders they could use."""
+    free = and_(
+        EmailMessage.status == MS.QUEUED,
+        EmailMessage.variant != HELD,
+        EmailMessage.due_at <= now,
+        or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until < now),
+    )
+    held = and_(EmailMessage.status == MS.QUEUED, EmailMessage.lease_until >= now)
+    rows = session.execute(
+        select(
+            EmailMessage.campaign_id,
+            func.count().filter(free),
+            func.count(func.distinct(EmailMessage.lease_owner)).filter(held),
+        )
+        .join(Campaign, Campaign.id == EmailMessage.campaign_id)
+        .where(Campaign.status == CampaignStatus.SENDING, EmailMessage.status == MS.QUEUED)
+        .group_by(EmailMessage.campaign_id)
+    ).all()
+    return {
+        campaign_id: SENDERS_PER_CAMPAIGN - busy
+        for campaign_id, due, busy in rows
+        if due and busy < SENDERS_PER_CAMPAIGN
+    }
+
+
+def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResult:
+    """Start due campaigns, decide due A/B winners, say where senders are needed; commits."""
+    now = now or utcnow()
+    result = TickResult()
+    for campaign_id in due_campaign_ids(session=session, now=now):
+        if start_send(session=session, campaign_id=campaign_id, now=now).started:
+            result.started.append(campaign_id)
+        session.commit()
+    result.winners = decide_due_winners(session=session, now=now)
+    session.commit()
+    result.senders_wanted = _senders_wanted(session, now)
+    return result
+
+
+def run_sender(
+    *,
+    session: Session,
+    campaign_id: int,
+    worker: str,
+    budget_seconds: float = SENDER_BUDGET_SECONDS,
+    batch_size: int | None = None,
+) -> int:
+    """Send the campaign's due messages batch by batch; returns how many were sent."""
+    campaign = session.get(Campaign, campaign_id)
+    if campaign is None or campaign.status != CampaignStatus.SENDING:
+        return 0
+    chain = delivery_chain_for(session=session, tenant_id=campaign.tenant_id)
+    settings = get_settings()
+    lease = timedelta(seconds=settings.email_lease_seconds)
+    batch_size = batch_size or settings.email_batch_size
+    deadline = time.monotonic() + budget_seconds
+    sent = 0
+    try:
+        while time.monotonic() < deadline:
+            report = deliver_batch(
+                session=session,
+                campaign_id=campaign_id,
+                worker=worker,
+                sender=chain,
+                limit=batch_size,
+                lease=lease,
+            )
+            sent += report.sent
+            if report.claimed == 0:
+                break
+    finally:
+        chain.close()
+    return sent

@@ -9,6 +9,7 @@ from marketing_app.pages import (
     dashboard,
     home,
     login,
+    loyalty,
     segments,
     segments_builder,
     segments_detail,
@@ -25,6 +26,7 @@ PAGES = [
     (customers.customers_page, customers, "Customers"),
     (segments.segments_page, segments, "Segments"),
     (segments_rfm.rfm_page, segments_rfm, "RFM groups"),
+    (loyalty.loyalty_page, loyalty, "Loyalty"),
 ]
 
 app = rx.App(api_transformer=create_api())

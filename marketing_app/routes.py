@@ -21,6 +21,17 @@ SEGMENT_RFM = f"/t/[{TENANT_ROUTE_ARG}]/segments/rfm"
 SEGMENT_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/segments/[segment_id]"
 SEGMENT_EDIT = f"/t/[{TENANT_ROUTE_ARG}]/segments/[segment_id]/edit"
 STATIC_LIST_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/segments/lists/[segment_id]"
+TENANT_LOYALTY = f"/t/[{TENANT_ROUTE_ARG}]/loyalty"
+LOYALTY_RECONCILIATION = f"/t/[{TENANT_ROUTE_ARG}]/loyalty/reconciliation"
+TENANT_CAMPAIGNS = f"/t/[{TENANT_ROUTE_ARG}]/campaigns"
+CAMPAIGN_NEW = f"/t/[{TENANT_ROUTE_ARG}]/campaigns/new"
+CAMPAIGN_DETAIL = f"/t/[{TENANT_ROUTE_ARG}]/campaigns/[campaign_id]"
+CAMPAIGN_EDIT = f"/t/[{TENANT_ROUTE_ARG}]/campaigns/[campaign_id]/edit"
+TENANT_EMAIL_TEMPLATES = f"/t/[{TENANT_ROUTE_ARG}]/email-templates"
+EMAIL_TEMPLATE_NEW = f"/t/[{TENANT_ROUTE_ARG}]/email-templates/new"
+EMAIL_TEMPLATE_EDIT = f"/t/[{TENANT_ROUTE_ARG}]/email-templates/[template_id]"
+TENANT_OUTBOX = f"/t/[{TENANT_ROUTE_ARG}]/outbox"
+TENANT_SUPPRESSIONS = f"/t/[{TENANT_ROUTE_ARG}]/suppressions"
 
 
 def dashboard_url(slug: str) -> str:
@@ -45,6 +56,34 @@ def segment_edit_url(slug: str, segment_id: int | str) -> str:
 
 def static_list_url(slug: str, segment_id: int | str) -> str:
     return f"/t/{slug}/segments/lists/{segment_id}"
+
+
+def loyalty_url(slug: str) -> str:
+    return f"/t/{slug}/loyalty"
+
+
+def loyalty_reconciliation_url(slug: str) -> str:
+    return f"/t/{slug}/loyalty/reconciliation"
+
+
+def campaigns_url(slug: str) -> str:
+    return f"/t/{slug}/campaigns"
+
+
+def campaign_url(slug: str, campaign_id: int | str) -> str:
+    return f"/t/{slug}/campaigns/{campaign_id}"
+
+
+def campaign_edit_url(slug: str, campaign_id: int | str) -> str:
+    return f"/t/{slug}/campaigns/{campaign_id}/edit"
+
+
+def email_templates_url(slug: str) -> str:
+    return f"/t/{slug}/email-templates"
+
+
+def email_template_url(slug: str, template_id: int | str) -> str:
+    return f"/t/{slug}/email-templates/{template_id}"
 
 
 def tenant_slug_from_path(path: str) -> str:

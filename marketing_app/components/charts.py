@@ -68,3 +68,23 @@ def rfm_groups_figure(groups: list[dict[str, Any]]) -> go.Figure:
     figure.update_layout(title={"text": "Customers per RFM group", "x": 0})
     figure.update_yaxes(tickformat=",d", rangemode="tozero")
     return _base_layout(figure, height=360)
+
+
+def loyalty_tiers_figure(tiers: list[dict[str, Any]]) -> go.Figure:
+    """Members per loyalty tier, lowest first (rows as the loyalty page state holds them)."""
+    figure = go.Figure(
+        go.Bar(
+            x=[t["tier"] for t in tiers],
+            y=[t["members"] for t in tiers],
+            marker_color=ACCENT,
+            text=[f"{t['members']:,}" for t in tiers],
+            textposition="outside",
+            cliponaxis=False,
+            customdata=[f"{t['threshold']:,}" for t in tiers],
+            hovertemplate="%{x} (from %{customdata} points)<br>%{y:,} members<extra></extra>",
+        )
+    )
+    figure.update_layout(title={"text": "Members by tier", "x": 0})
+    figure.update_xaxes(type="category")  # "1000" as a tier name is a label, not a number
+    figure.update_yaxes(tickformat=",d", rangemode="tozero")
+    return _base_layout(figure)

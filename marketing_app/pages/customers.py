@@ -9,9 +9,11 @@ from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import empty_state, pager, stat_card
 from marketing_app.pages.customer_import import import_panel
 from marketing_app.pages.layout import shell
+from marketing_app.pages.loyalty_card import loyalty_card
 from marketing_app.state.customers import ANY
 from marketing_app.state.customers import CustomerDetailState as D
 from marketing_app.state.customers import CustomersState as C
+from marketing_app.state.loyalty_card import LoyaltyCardState
 
 
 def _filters() -> rx.Component:
@@ -121,6 +123,7 @@ def _detail_content() -> rx.Component:
         rx.link("← All customers", href="/t/" + D.current_slug + "/customers"),
         rx.heading(D.profile["name"], size="6", id="customer-name"),
         rx.grid(rx.foreach(D.facts, stat_card), columns="4", spacing="4", width="100%"),
+        loyalty_card(),
         rx.grid(
             _profile_card(),
             rx.vstack(rx.heading("Timeline", size="4"), _timeline(), width="100%"),
@@ -140,4 +143,4 @@ def customer_detail_page() -> rx.Component:
 ROUTE = routes.TENANT_CUSTOMERS
 ON_LOAD = [C.require_tenant, C.load]
 DETAIL_ROUTE = routes.CUSTOMER_DETAIL
-DETAIL_ON_LOAD = [D.require_tenant, D.load]
+DETAIL_ON_LOAD = [D.require_tenant, D.load, LoyaltyCardState.load]

@@ -10,11 +10,12 @@ from marketing_app.components.widgets import not_found_panel
 from marketing_app.state.session import SessionState
 
 # (label, icon, path under /t/<slug>/). Only areas that work are listed; the others
-# (Campaigns, Flows, SMS, Loyalty, Analytics, Integrations) join as built.
+# (Campaigns, Flows, SMS, Analytics, Integrations) join as built.
 TENANT_NAV = [
     ("Dashboard", "layout-dashboard", "dashboard"),
     ("Customers", "users", "customers"),
     ("Segments", "users-round", "segments"),
+    ("Loyalty", "award", "loyalty"),
     ("Settings", "settings", "settings"),
 ]
 

@@ -171,3 +171,34 @@ def test_variants_render_their_own_subject(session, tenant, smtp, sink):
     for mail in sink.messages:
         assert mail.message["Subject"].startswith(rows[mail.rcpt_tos[0]] + ":")
     assert {m.message["Subject"][0] for m in sink.messages} == {"A", "B"}
+
+
+def test_sendgrid_gets_batched_personalizations_with_substitutions(session, tenant):
+    from marketing_app.providers.email.sendgrid import SendGridEmailProvider
+    from tests.fakes.sendgrid_server import FakeSendGrid
+
+    people = _people(session, tenant, 30)
+    campaign = _campaign(session, tenant, people)
+    with FakeSendGrid() as fake:
+        provider = SendGridEmailProvider(api_key=fake.api_key, host=fake.base_url)
+        report = deliver_batch(
+            session=session, campaign_id=campaign.id, worker="w", sender=provider
+        )
+        provider.close()
+    assert report.sent == 30 and len(fake.data.requests) == 1  # one request, 30 people
+    body = fake.data.requests[0]
+    by_address = {p["to"][0]["email"]: p for p in body["personalizations"]}
+    assert set(by_address) == {p.email for p in people}
+    one = by_address["p1@example.com"]
+    html = next(c["value"] for c in body["content"] if c["type"] == "text/html")
+    for key, value in one["substitutions"].items():
+        html = html.replace(key, value)
+    assert "Hi Name1, your rep our team says hello." in html and "Raleigh, NC 27601" in html
+    assert one["headers"]["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert one["custom_args"]["message_id"].isdigit()
+    subject = body.get("subject") or one.get("subject")
+    for key, value in one["substitutions"].items():
+        subject = subject.replace(key, value)
+    assert subject == "Specials for Name1"
+    rows = session.exec(select(EmailMessage).where(EmailMessage.campaign_id == campaign.id)).all()
+    assert all(r.provider == "sendgrid" and r.provider_message_id for r in rows)

@@ -27,14 +27,17 @@ rejected key) keeps the cursor and the data already written, and records the err
 
 from __future__ import annotations
 
+import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
+from itertools import chain
 from typing import Any
 from urllib.parse import urlsplit
 
-from sqlmodel import Session, col, select
+from sqlmodel import Session, select
 
 from marketing_app.domain.errors import DomainError, InvalidInput, NotFound, ProviderError
 from marketing_app.models import Location, Order, OrderItem, ProviderCredential, Tenant
@@ -54,6 +57,7 @@ from marketing_app.services.loyalty_refunds import CANCELLATION
 from marketing_app.services.loyalty_sync_people import (
     customer_person,
     map_people,
+    one_of,
     order_person,
     owner,
 )
@@ -92,6 +96,7 @@ class PosSyncResult:
     pages: int = 0
     calls: int = 0
     rate_limited: int = 0  # calls the provider answered 429
+    seconds: float = 0.0
     error: str | None = None
     skip_reasons: list[str] = field(default_factory=list)
 
@@ -213,14 +218,15 @@ def _item_rows(tenant_id, orders: list[PosOrder], order_ids: dict[str, int], new
 
 
 def _order_ids(session: Session, tenant_id, external_ids: list[str]) -> dict[str, int]:
-    rows = session.exec(
-        select(Order.external_id, Order.id).where(
-            Order.tenant_id == tenant_id,
-            Order.source == SOURCE,
-            col(Order.external_id).in_(external_ids),
+    found: dict[str, int] = {}
+    for match in one_of(session, Order.external_id, external_ids):
+        rows = session.exec(
+            select(Order.external_id, Order.id).where(
+                Order.tenant_id == tenant_id, Order.source == SOURCE, match
+            )
         )
-    )
-    return dict(rows.all())
+        found.update(rows.all())
+    return found
 
 
 def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[str, int]:
@@ -306,8 +312,8 @@ def _sync_customers(run: _PosRun, client: AlleavesClient, since: datetime | None
         run.page_done(page, "customers")
 
 
-def _sync_orders(run: _PosRun, client: AlleavesClient, since: datetime | None) -> None:
-    for page in client.iter_order_pages(updated_since=since):
+def _sync_orders(run: _PosRun, pages: Iterator[Page[PosOrder]]) -> None:
+    for page in pages:
         orders = page.records
         buyers = [order_person(order) for order in orders]
         run.result.orders += len(orders)
@@ -338,7 +344,7 @@ def sync_pos_orders(
     credentials = alleaves_credentials(session=session, tenant_id=tenant_id)
     if credentials is None:
         raise NotFound("No Alleaves POS credentials configured.")
-    started = now or utcnow()
+    started, clock = now or utcnow(), time.perf_counter()
     log = CallLog(tenant_id=tenant_id, job_id=job_id, forward=client_options.pop("on_call", None))
     run = _PosRun(
         session,
@@ -354,14 +360,20 @@ def sync_pos_orders(
     base_url, api_key = credentials
     since = _cursor(run.state)
     try:
-        with AlleavesClient(base_url=base_url, api_key=api_key, on_call=log, **client_options) as c:
+        with (
+            AlleavesClient(base_url=base_url, api_key=api_key, on_call=log, **client_options) as c,
+            ThreadPoolExecutor(1, thread_name_prefix="pos-orders-ahead") as ahead,
+        ):
+            orders = c.iter_order_pages(updated_since=since)
+            first = ahead.submit(next, orders)  # in flight while the customers are stored
             _sync_customers(run, c, since)
-            _sync_orders(run, c, since)
+            _sync_orders(run, chain([first.result()], orders))
     except ProviderError as exc:
         run.result.error = describe_error(exc)
     run.apply_points()
     log.flush(session)
     run.result.calls, run.result.rate_limited = log.calls, log.rate_limited
+    run.result.seconds = round(time.perf_counter() - clock, 3)
     save_sync_state(session, tenant_id, outcome_state(started, run.result))
     return run.result
 

@@ -169,13 +169,15 @@ class LoyaltySyncOutcome:
 
 
 def _phase(progress: Progress | None, index: int, phases: int, label: str) -> Progress | None:
-    """Progress of one part mapped onto its share of the whole bar."""
+    """Progress of one part mapped onto its share of the whole bar, never moving back (a part
+    learns its total page by page)."""
     if progress is None:
         return None
+    reached = [0]
 
     def report(done: int, total: int, message: str) -> None:
-        share = PHASE_UNITS * done // max(total, 1)
-        progress(index * PHASE_UNITS + share, phases * PHASE_UNITS, f"{label}: {message}")
+        reached[0] = max(reached[0], min(PHASE_UNITS * done // max(total, 1), PHASE_UNITS))
+        progress(index * PHASE_UNITS + reached[0], phases * PHASE_UNITS, f"{label}: {message}")
 
     return report
 

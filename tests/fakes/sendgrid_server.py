@@ -90,10 +90,16 @@ def build_app(data: SendGridData) -> Starlette:
     async def scopes(request: Request) -> Response:
         return JSONResponse({"scopes": data.scopes})
 
+    async def stats(request: Request) -> Response:  # for benches in another process
+        return JSONResponse(
+            {"requests": data.accepted_requests, "personalizations": data.accepted_personalizations}
+        )
+
     return Starlette(
         routes=[
             Route("/v3/mail/send", mail_send, methods=["POST"]),
             Route("/v3/scopes", scopes, methods=["GET"]),
+            Route("/_fake/stats", stats, methods=["GET"]),
         ]
     )
 

@@ -55,6 +55,9 @@ class SesData:
     rejected: set[str] = field(default_factory=set)
     sent: list[SentMessage] = field(default_factory=list)
     accepted: int = 0
+    throttled: int = 0
+    first_arrival: float | None = None  # time.monotonic() of the first accepted SendEmail
+    last_arrival: float | None = None
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
@@ -90,7 +93,9 @@ def build_app(data: SesData) -> Starlette:
     throttle = Simulation(rate_limit=data.send_rate_limit)  # counts SendEmail calls only
 
     async def send_email(request: Request) -> Response:
+        arrived = time.monotonic()
         if (retry_after := throttle.admit()) is not None:
+            data.throttled += 1
             return JSONResponse(
                 {"message": "Maximum sending rate exceeded."},
                 429,
@@ -114,6 +119,8 @@ def build_app(data: SesData) -> Starlette:
         tags = {tag["Name"]: tag["Value"] for tag in payload.get("EmailTags", [])}
         with data.lock:
             data.accepted += 1
+            data.first_arrival = data.first_arrival or arrived
+            data.last_arrival = arrived
             if data.keep_messages:
                 data.sent.append(SentMessage(to, raw, tags, time.monotonic()))
         return JSONResponse({"MessageId": f"0100{uuid.uuid4().hex}-000000"})
@@ -130,10 +137,18 @@ def build_app(data: SesData) -> Starlette:
             }
         )
 
+    async def stats(request: Request) -> Response:  # for benches in another process
+        span = (data.last_arrival or 0.0) - (data.first_arrival or 0.0)
+        rate = (data.accepted - 1) / span if span > 0 else None  # N arrivals span N-1 gaps
+        return JSONResponse(
+            {"accepted": data.accepted, "throttled": data.throttled, "arrival_rate": rate}
+        )
+
     return Starlette(
         routes=[
             Route("/v2/email/outbound-emails", send_email, methods=["POST"]),
             Route("/v2/email/account", get_account, methods=["GET"]),
+            Route("/_fake/stats", stats, methods=["GET"]),
         ]
     )
 

@@ -262,3 +262,39 @@ class LeanSmtpSink:
         )
         async with server:
             await server.serve_forever()
+
+
+def main() -> None:
+    """`python -m tests.fakes.smtp_sink [--lean] --delay 0.02`: serve from this process and
+    print the port; the lean sink prints how many messages it took when stdin closes."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--lean", action="store_true")
+    parser.add_argument("--delay", type=float, default=0.02)
+    args = parser.parse_args()
+    port = _free_port()
+    if not args.lean:
+        sink = SmtpSink(delay_seconds=args.delay, keep_messages=False)
+        sink.port = port
+        sink.start()
+        print(port, flush=True)
+        sys.stdin.read()
+        print(sink.count, flush=True)
+        return
+    lean = LeanSmtpSink(port=port, delay_seconds=args.delay)
+
+    async def serve_until_stdin_closes() -> None:
+        task = asyncio.create_task(lean.serve())
+        await asyncio.sleep(0.2)
+        print(port, flush=True)
+        await asyncio.get_running_loop().run_in_executor(None, sys.stdin.read)
+        task.cancel()
+
+    asyncio.run(serve_until_stdin_closes())
+    print(lean.count, flush=True)
+
+
+if __name__ == "__main__":
+    main()

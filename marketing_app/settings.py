@@ -52,6 +52,10 @@ class Settings(BaseSettings):
     # are claimed again after this. Longer than a batch takes to send.
     email_lease_seconds: float = 300.0
     email_batch_size: int = 1000  # messages a sending worker claims at a time
+    # Loyalty reconciliation alerts by email: smtp://[user:pass@]host[:port] (STARTTLS when
+    # the server offers it) or smtps://...; empty: no alert email (webhooks still go out).
+    alert_smtp_url: str = ""
+    alert_from: str = "loyalty-alerts@localhost"
 
     @property
     def broker_url(self) -> str:

@@ -14,6 +14,7 @@ from marketing_app.services.auth import purge_expired_sessions
 from marketing_app.services.csv_import import run_customer_import
 from marketing_app.services.demo_data import generate_business_data
 from marketing_app.services.loyalty_jobs import LOYALTY_JOB_KINDS
+from marketing_app.services.loyalty_reconcile_jobs import RECONCILE_JOB_KINDS
 from marketing_app.services.rfm import compute_rfm
 from marketing_app.services.segment_membership import recompute_segment
 
@@ -96,6 +97,7 @@ HANDLERS: dict[str, JobHandler] = {
     "purge_sessions": _purge_sessions,
     "csv_import": _import_customers,
     **LOYALTY_JOB_KINDS,
+    **RECONCILE_JOB_KINDS,
 }
 JOB_KINDS = sorted(HANDLERS)
 

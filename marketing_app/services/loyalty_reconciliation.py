@@ -48,6 +48,7 @@ from __future__ import annotations
 
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import datetime
 from decimal import Decimal, InvalidOperation
@@ -300,8 +301,25 @@ def _clear(session: Session, tenant_id: uuid.UUID, contact_ids: list[int], now: 
 def _save_summary(
     session: Session, tenant_id: uuid.UUID, result: ReconcileResult, settings: LoyaltySettings
 ) -> None:
-    """The run's summary in tenant settings, written under the tenant row's lock so a
-    concurrent writer of another key is not overwritten."""
+    """The run's summary; discrepancies that went over the threshold add up in
+    `unalerted_over_threshold` until an alert goes out (services/loyalty_alerts.py), whoever
+    ran the reconciliation (this job or a loyalty sync)."""
+
+    def change(state: dict[str, Any]) -> None:
+        unalerted = int(state.get("unalerted_over_threshold") or 0)
+        state.update(result.summary())
+        state["unalerted_over_threshold"] = unalerted + result.newly_over_threshold
+        state["source_of_truth"] = settings.source_of_truth
+        state["threshold_percent"] = str(settings.discrepancy_threshold_percent)
+
+    update_run_state(session=session, tenant_id=tenant_id, change=change)
+
+
+def update_run_state(
+    *, session: Session, tenant_id: uuid.UUID, change: Callable[[dict[str, Any]], None]
+) -> dict[str, Any]:
+    """Apply `change` to `tenant.settings["loyalty_reconciliation"]` under the tenant row's lock
+    (PostgreSQL), so two writers of the state never lose each other's keys; returns it."""
     tenant = session.execute(
         select(Tenant)
         .where(Tenant.id == tenant_id)
@@ -309,12 +327,11 @@ def _save_summary(
         .execution_options(populate_existing=True)
     ).scalar_one()
     state = dict((tenant.settings or {}).get(STATE_KEY) or {})
-    state.update(result.summary())
-    state["source_of_truth"] = settings.source_of_truth
-    state["threshold_percent"] = str(settings.discrepancy_threshold_percent)
-    tenant.settings = {**(tenant.settings or {}), STATE_KEY: state}
+    change(state)
+    tenant.settings = {**(tenant.settings or {}), STATE_KEY: state}  # a new dict: JSON column
     session.add(tenant)
     session.flush()
+    return state
 
 
 def last_run(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:

@@ -252,3 +252,24 @@ def test_tenants_never_see_each_others_profiles(db, shop):
     alpine(db, shop, ann, 10)
     assert run(db, theirs).discrepancies == 1
     assert run(db, shop).cleared == 1 and list(found(db, theirs)) == [bob.id]
+
+
+def test_uncredited_orders_are_estimated_with_the_programs_rules(db):
+    tenant = make_tenant(db)
+    make_program(
+        db,
+        tenant,
+        points_per_dollar=1.5,
+        points_per_visit=5,
+        equity_multiplier=2,
+        category_multipliers={"flower": 3},  # counted as 1 until the order is credited
+    )
+    equity = make_contact(db, tenant, traits={"equity": "yes"})
+    make_order(db, tenant, equity, 3010, items=[("flower", 3010)])
+    plain = make_contact(db, tenant)
+    make_order(db, tenant, plain, 3010)
+    run(db, tenant)
+    rows = found(db, tenant)
+    assert rows[equity.id].calculated_points == 45 * 2 + 5  # floor(30.10 x 1.5 x 2) + 5
+    assert rows[plain.id].calculated_points == 45 + 5
+    assert {row.kind for row in rows.values()} == {DiscrepancyKind.SYNC_LAG}

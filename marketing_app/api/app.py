@@ -16,6 +16,7 @@ from marketing_app.api import (
     email_webhooks,
     health,
     loyalty,
+    loyalty_reconciliation,
     management,
     profiles,
     rfm,
@@ -94,6 +95,7 @@ def create_api() -> FastAPI:
     api.include_router(rfm.router)
     api.include_router(loyalty.router)
     api.include_router(loyalty.alias_router)
+    api.include_router(loyalty_reconciliation.router)
     api.include_router(tracking.router)
     api.include_router(tracking.simple_router)
     api.include_router(sdk.router)

@@ -11,15 +11,12 @@ from sqlmodel import select
 from marketing_app.models import JobRun, JobStatus, LoyaltyLedgerEntry
 from marketing_app.services.job_execution import run_job
 from tests.api.conftest import issue_key
+from tests.api.test_loyalty_api import bearer
 from tests.factories import make_tenant
 from tests.services.test_loyalty_reconciliation import alpine, customer
 from tests.services.test_loyalty_support import account_of, make_program
 
 BASE = "/api/v1/loyalty"
-
-
-def bearer(key: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {key}"}
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ from marketing_app.pages import (
     home,
     login,
     loyalty,
+    loyalty_reconciliation,
     segments,
     segments_builder,
     segments_detail,
@@ -27,6 +28,7 @@ PAGES = [
     (segments.segments_page, segments, "Segments"),
     (segments_rfm.rfm_page, segments_rfm, "RFM groups"),
     (loyalty.loyalty_page, loyalty, "Loyalty"),
+    (loyalty_reconciliation.reconciliation_page, loyalty_reconciliation, "Reconciliation"),
 ]
 
 app = rx.App(api_transformer=create_api())

@@ -10,9 +10,11 @@ from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import empty_state, pager, stat_card
 from marketing_app.pages.layout import shell
 from marketing_app.pages.loyalty_settings import program_tab
+from marketing_app.pages.loyalty_sync import sync_tab
 from marketing_app.pages.segments import slug_href, when_loaded
 from marketing_app.state.loyalty import BLANK
 from marketing_app.state.loyalty import LoyaltyState as S
+from marketing_app.state.loyalty_sync import LoyaltySyncState
 from marketing_app.state.session import SessionState
 
 VIEWER_NOTE = "You can look at the program; owners and marketers change it."
@@ -122,17 +124,30 @@ def _program() -> rx.Component:
         rx.tabs.list(
             rx.tabs.trigger("Overview", value="overview", id="tab-overview"),
             rx.tabs.trigger("Program and tiers", value="program", id="tab-program"),
+            rx.tabs.trigger("Sync", value="sync", id="tab-sync"),
         ),
         rx.tabs.content(_overview_tab(), value="overview"),
         rx.tabs.content(program_tab(), value="program"),
+        rx.tabs.content(sync_tab(), value="sync"),
         default_value="overview",
         width="100%",
     )
 
 
+def _reconciliation_link() -> rx.Component:
+    return rx.cond(
+        S.has_program,
+        rx.link(
+            rx.button(rx.icon("scale", size=16), "Reconciliation", variant="outline"),
+            href=slug_href("loyalty", "reconciliation"),
+            id="reconciliation-link",
+        ),
+    )
+
+
 def _content() -> rx.Component:
     body = rx.vstack(
-        loyalty_viewer_note(),
+        rx.hstack(loyalty_viewer_note(), rx.spacer(), _reconciliation_link(), width="100%"),
         rx.cond(S.has_program, _program(), _no_program()),
         spacing="4",
         width="100%",
@@ -145,4 +160,4 @@ def loyalty_page() -> rx.Component:
 
 
 ROUTE = routes.TENANT_LOYALTY
-ON_LOAD = [S.require_tenant, S.load]
+ON_LOAD = [S.require_tenant, S.load, LoyaltySyncState.load]

@@ -14,5 +14,6 @@ for bench in bench/*_bench.py; do
   elif [[ $bench == bench/loyalty_sync_bench.py ]]; then
     args=(--customers "${BENCH_LOYALTY_SYNC_CUSTOMERS:-1000}" --orders "${BENCH_LOYALTY_SYNC_ORDERS:-3000}")
   fi
+  [[ $bench == bench/loyalty_reconcile_bench.py ]] && args=(--customers "${BENCH_LOYALTY_CUSTOMERS:-1000000}")
   .venv/bin/python "$bench" "${args[@]}" 2>/dev/null | grep '^{'
 done

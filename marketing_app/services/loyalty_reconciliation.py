@@ -54,8 +54,7 @@ from datetime import datetime
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from sqlalchemy import select, text, update
-from sqlalchemy.dialects import sqlite
+from sqlalchemy import bindparam, select, text, update
 from sqlmodel import Session, col
 
 from marketing_app.models import Tenant
@@ -65,7 +64,7 @@ from marketing_app.models.loyalty_sync import (
     DiscrepancyStatus,
     LoyaltyDiscrepancy,
 )
-from marketing_app.services.bulk import copy_text
+from marketing_app.services.bulk import copy_text, write_returning_new_keys
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
 from marketing_app.services.loyalty_reconcile_figures import ID_BATCH, gather_figures
 from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
@@ -86,6 +85,7 @@ REFRESHED = (  # what a rerun rewrites on an open discrepancy
     "explanation",
     "checked_at",
 )
+REFRESH_TABLE = "refresh_loyalty_discrepancies"  # a session's temporary table
 D = LoyaltyDiscrepancy
 
 
@@ -205,25 +205,38 @@ def _record(
     findings: list[tuple[ProfileFigures, Finding]],
     result: ReconcileResult,
 ) -> None:
-    """Upsert the open discrepancies, clear the ones that agree now, count into `result`."""
-    before = dict(
-        session.execute(
-            select(D.contact_id, D.over_threshold).where(
+    """Write the open discrepancies (new ones inserted, open ones refreshed in place), clear
+    the open ones that agree now, count into `result`."""
+    before = {
+        contact_id: (discrepancy_id, over)
+        for contact_id, discrepancy_id, over in session.execute(
+            select(D.contact_id, D.id, D.over_threshold).where(
                 D.tenant_id == tenant_id, D.status == DiscrepancyStatus.OPEN
             )
-        ).all()
-    )
+        )
+    }
     rows = [_row(tenant_id, figures, finding, result.ran_at) for figures, finding in findings]
-    _upsert(session, rows)
+    # A concurrent run may have opened one of the new rows meanwhile: its row stands.
+    write_returning_new_keys(
+        session=session,
+        model=D,
+        rows=[row for row in rows if row["contact_id"] not in before],
+        key="contact_id",
+    )
+    _refresh(
+        session,
+        [row | {"id": before[row["contact_id"]][0]} for row in rows if row["contact_id"] in before],
+    )
     found = {row["contact_id"] for row in rows}
-    _clear(session, tenant_id, [c for c in before if c not in found], result.ran_at)
+    gone = [contact_id for contact_id in before if contact_id not in found]
+    _clear(session, tenant_id, gone, result.ran_at)
     for row in rows:
         result.by_kind[row["kind"]] += 1
         result.over_threshold += row["over_threshold"]
         result.new += row["contact_id"] not in before
-        result.newly_over_threshold += row["over_threshold"] and not before.get(row["contact_id"])
-    result.discrepancies = len(rows)
-    result.cleared = len([c for c in before if c not in found])
+        was_over = before.get(row["contact_id"], (None, False))[1]
+        result.newly_over_threshold += row["over_threshold"] and not was_over
+    result.discrepancies, result.cleared = len(rows), len(gone)
 
 
 def _row(tenant_id, figures: ProfileFigures, finding: Finding, now: datetime) -> dict[str, Any]:
@@ -251,37 +264,38 @@ def _row(tenant_id, figures: ProfileFigures, finding: Finding, now: datetime) ->
     }
 
 
-OPEN_CONFLICT = "ON CONFLICT (tenant_id, contact_id) WHERE status = 'open' DO UPDATE SET "
-
-
-def _upsert(session: Session, rows: list[dict[str, Any]]) -> None:
-    """Insert, or refresh the profile's open row (the partial unique index is the target)."""
+def _refresh(session: Session, rows: list[dict[str, Any]]) -> None:
+    """Rewrite the figures, kind, explanation and checked_at of open rows, by id: one UPDATE
+    joined to a COPY-loaded temporary table on PostgreSQL, an executemany on SQLite. A row
+    resolved meanwhile (no longer open) is left alone."""
     if not rows:
         return
     if session.get_bind().dialect.name != "postgresql":
-        statement = sqlite.insert(D)
-        statement = statement.on_conflict_do_update(
-            index_elements=["tenant_id", "contact_id"],
-            index_where=text("status = 'open'"),
-            set_={name: statement.excluded[name] for name in REFRESHED},
+        table = D.__table__
+        session.execute(
+            update(table)
+            .where(table.c.id == bindparam("row_id"), table.c.status == DiscrepancyStatus.OPEN)
+            .values({name: bindparam(f"new_{name}") for name in REFRESHED}),
+            [
+                {"row_id": row["id"], **{f"new_{name}": row[name] for name in REFRESHED}}
+                for row in rows
+            ],
         )
-        session.execute(statement, rows)
         return
-    columns = list(rows[0])
-    names = ", ".join(columns)
+    columns = ["id", *REFRESHED]
     cursor = session.connection().connection.driver_connection.cursor()
     cursor.execute(
-        "CREATE TEMP TABLE IF NOT EXISTS stage_loyalty_discrepancies ON COMMIT DELETE ROWS AS "
-        "SELECT * FROM loyalty_discrepancies WITH NO DATA"
+        f"CREATE TEMP TABLE IF NOT EXISTS {REFRESH_TABLE} ON COMMIT DELETE ROWS AS "
+        f"SELECT {', '.join(columns)} FROM loyalty_discrepancies WITH NO DATA"
     )
-    with cursor.copy(f"COPY stage_loyalty_discrepancies ({names}) FROM STDIN") as copy:
+    with cursor.copy(f"COPY {REFRESH_TABLE} ({', '.join(columns)}) FROM STDIN") as copy:
         copy.write(copy_text(rows, columns))
-    refreshed = ", ".join(f"{name} = EXCLUDED.{name}" for name in REFRESHED)
+    assignments = ", ".join(f"{name} = s.{name}" for name in REFRESHED)
     cursor.execute(
-        f"INSERT INTO loyalty_discrepancies ({names}) SELECT {names} "
-        f"FROM stage_loyalty_discrepancies {OPEN_CONFLICT}{refreshed}"
+        f"UPDATE loyalty_discrepancies d SET {assignments} FROM {REFRESH_TABLE} s "
+        f"WHERE d.id = s.id AND d.status = '{DiscrepancyStatus.OPEN}'"
     )
-    cursor.execute("TRUNCATE stage_loyalty_discrepancies")
+    cursor.execute(f"TRUNCATE {REFRESH_TABLE}")
 
 
 def _clear(session: Session, tenant_id: uuid.UUID, contact_ids: list[int], now: datetime) -> None:

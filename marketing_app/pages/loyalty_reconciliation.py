@@ -7,6 +7,7 @@ import reflex as rx
 
 from marketing_app import routes
 from marketing_app.components.choices import fixed_select
+from marketing_app.components.progress import job_progress_bar
 from marketing_app.components.widgets import empty_state, pager
 from marketing_app.pages.layout import shell
 from marketing_app.pages.loyalty import loyalty_viewer_note
@@ -173,9 +174,32 @@ def _table() -> rx.Component:
     return rx.cond(R.rows.length() > 0, table, empty)
 
 
+def _reconcile_bar() -> rx.Component:
+    button = rx.button(
+        rx.icon("scale", size=16),
+        "Reconcile now",
+        on_click=R.reconcile_now,
+        disabled=~R.can_edit | R.job.active,
+        loading=R.job.active,
+        id="reconcile-now",
+    )
+    return rx.vstack(
+        rx.hstack(
+            rx.link("← Loyalty", href=slug_href("loyalty")),
+            rx.spacer(),
+            button,
+            width="100%",
+            align="center",
+        ),
+        rx.cond(R.has_job, rx.card(job_progress_bar(R.job), width="100%", id="reconcile-job")),
+        spacing="3",
+        width="100%",
+    )
+
+
 def _content() -> rx.Component:
     body = rx.vstack(
-        rx.link("← Loyalty", href=slug_href("loyalty")),
+        _reconcile_bar(),
         loyalty_viewer_note(),
         _summary(),
         _filters(),

@@ -5,16 +5,20 @@ from __future__ import annotations
 
 import reflex as rx
 
+from jobs.dispatch import enqueue_job_run
 from marketing_app.db import session_scope
 from marketing_app.domain.errors import DomainError
 from marketing_app.models import Role
 from marketing_app.models.loyalty_sync import DiscrepancyKind, DiscrepancyStatus, Resolution
+from marketing_app.services import job_runs
 from marketing_app.services import loyalty_discrepancies as discrepancies
+from marketing_app.services.loyalty_programs import require_settings
 from marketing_app.state.loyalty_card import as_whole_number
-from marketing_app.state.segments_common import when
+from marketing_app.state.segments_common import JobView, job_view, poll_while_active, when
 from marketing_app.state.session import SessionState
 
 PAGE_SIZE = 25
+RECONCILE_JOB_KIND = "loyalty_reconcile"  # services.loyalty_reconcile_jobs
 ANY_KIND = "any"
 KIND_LABELS = {
     DiscrepancyKind.MISSING_VISITS: "Missing visits",
@@ -79,6 +83,12 @@ class ReconciliationState(SessionState):
     resolve_points: str = ""
     resolve_reason: str = ""
     resolve_errors: dict[str, str] = {}
+    job: JobView = JobView()
+    watching: bool = False
+
+    @rx.var
+    def has_job(self) -> bool:
+        return self.job.id != ""
 
     @rx.var
     def pages(self) -> int:
@@ -94,8 +104,12 @@ class ReconciliationState(SessionState):
         if self.page_error or not self.tenant_role:
             return
         self.page, self.selected, self.dialog_open = 1, [], False
+        self.job = JobView()
         self._reload()
+        running = self._read_job()
         self.loaded = True
+        if running:
+            return ReconciliationState.watch
 
     def _reload(self) -> None:
         _, tenant = self._authorize(Role.VIEWER)
@@ -264,3 +278,48 @@ class ReconciliationState(SessionState):
         self.dialog_open, self.resolve_errors = False, {}
         self._reload()
         return rx.toast.success(f"Discrepancy of {self.target.get('customer', '')} resolved.")
+
+    # --- reconcile now ---------------------------------------------------------------------
+
+    def _read_job(self) -> bool:
+        """The latest reconciliation job into the progress bar; True while it runs."""
+        _, tenant = self._authorize(Role.VIEWER)
+        with session_scope() as session:
+            recent = job_runs.list_job_runs(session=session, tenant_id=tenant.id, limit=50)
+        job = next((j for j in recent if j.kind == RECONCILE_JOB_KIND), None)
+        if job is not None:
+            self.job = job_view(job)
+        return self.job.active
+
+    def _poll(self) -> bool:
+        """Follow the job; when it ends, show what it found."""
+        if self._read_job():
+            return True
+        self._reload()
+        return False
+
+    @rx.event(background=True)
+    async def watch(self):
+        await poll_while_active(self, "watching", "_poll")
+
+    @rx.event
+    def reconcile_now(self):
+        if self._read_job():
+            return ReconciliationState.watch
+
+        def change(session, tenant):
+            require_settings(session=session, tenant_id=tenant.id)
+            return job_runs.create_job_run(
+                session=session,
+                tenant_id=tenant.id,
+                kind=RECONCILE_JOB_KIND,
+                label="Reconcile loyalty balances",
+                enqueue_now=True,
+            )
+
+        job, error = self._change_as(Role.MARKETER, "loyalty.reconcile", "job", change)
+        if error:
+            return rx.toast.error(error.message)
+        enqueue_job_run(job.id)
+        self.job = job_view(job)
+        return ReconciliationState.watch

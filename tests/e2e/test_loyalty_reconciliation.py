@@ -145,6 +145,37 @@ def test_marketer_resolves_one_discrepancy_with_a_reason_then_accepts_two(page, 
     expect(_row_of(page, second[1])).to_contain_text("accepted Alpine IQ's figure", timeout=SLOW)
 
 
+def test_reconcile_now_runs_in_the_background_and_shows_what_it_found(page, disagreeing):
+    with session_scope() as session:
+        tenant_id = _leaf_id()
+        compared = select(ExternalLoyaltyBalance.contact_id).where(
+            ExternalLoyaltyBalance.tenant_id == tenant_id
+        )
+        contact_id, balance = session.exec(
+            select(LoyaltyAccount.contact_id, LoyaltyAccount.balance)
+            .where(LoyaltyAccount.tenant_id == tenant_id, LoyaltyAccount.balance > 200)
+            .where(LoyaltyAccount.contact_id.not_in(compared))
+            .order_by(LoyaltyAccount.contact_id)
+        ).first()
+        session.add(
+            ExternalLoyaltyBalance(
+                tenant_id=tenant_id,
+                contact_id=contact_id,
+                external_id=f"aiq-e2e-{contact_id}",
+                points=balance + 500,
+            )
+        )
+    before = _open_count()
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.goto(f"/t/{LEAF}/loyalty/reconciliation")
+    expect(page.locator("#open-count")).to_have_text(f"{before:,}", timeout=SLOW)
+    page.click("#reconcile-now")
+    expect(page.locator("#reconcile-job")).to_contain_text("succeeded", timeout=JOB)
+    expect(page.locator("#open-count")).to_have_text(f"{before + 1:,}", timeout=SLOW)
+    assert _discrepancy(contact_id).status == DiscrepancyStatus.OPEN
+    screenshot(page, "loyalty-reconcile-now")
+
+
 def test_viewer_sees_discrepancies_but_cannot_decide(page, disagreeing):
     login_and_wait(page, "viewer@leaf.example.com")
     page.goto(f"/t/{LEAF}/loyalty/reconciliation")
@@ -153,6 +184,7 @@ def test_viewer_sees_discrepancies_but_cannot_decide(page, disagreeing):
     expect(rows.first).to_be_visible()
     expect(rows.first.locator(".resolve-button")).to_be_disabled()
     expect(page.locator("#select-all")).to_be_disabled()
+    expect(page.locator("#reconcile-now")).to_be_disabled()
 
 
 @pytest.fixture

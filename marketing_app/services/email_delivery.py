@@ -13,6 +13,7 @@ config, shared through Redis).
 
 from __future__ import annotations
 
+import logging
 import threading
 import uuid
 from collections.abc import Callable, Sequence
@@ -47,6 +48,8 @@ from marketing_app.providers.email.registry import build_email_provider
 from marketing_app.providers.http import RetryPolicy
 from marketing_app.services.email_provider_config import configured_providers
 from marketing_app.settings import get_settings
+
+logger = logging.getLogger(__name__)
 
 BREAKER_NAMESPACE = "mk:email-breaker"
 NO_PROVIDER_LEFT = "no email provider could take the message"
@@ -124,12 +127,15 @@ def breaker_for(
     """The breaker of one tenant's provider: in Redis (shared by all workers) when a URL is
     given, else in this process's memory."""
     namespace = f"{BREAKER_NAMESPACE}:{tenant_id}:{provider}"
-    storage: pybreaker.CircuitBreakerStorage
+    storage: pybreaker.CircuitBreakerStorage | None = None
     if redis_url:
-        storage = pybreaker.CircuitRedisStorage(
-            pybreaker.STATE_CLOSED, _redis(redis_url), namespace=namespace
-        )
-    else:
+        try:
+            storage = pybreaker.CircuitRedisStorage(
+                pybreaker.STATE_CLOSED, _redis(redis_url), namespace=namespace
+            )
+        except redis.RedisError:  # Redis down: this process's breaker still protects it
+            logger.warning("email breaker %s: Redis unavailable, state kept in memory", namespace)
+    if storage is None:
         with _MEMORY_LOCK:
             storage = _MEMORY_STORAGES.setdefault(
                 namespace, pybreaker.CircuitMemoryStorage(pybreaker.STATE_CLOSED)
@@ -191,12 +197,10 @@ class DeliveryChain:
             for outcome in self._through(provider, pending, call):
                 final[outcome.message_id] = outcome
             pending = [item for item in pending if _retry_elsewhere(final[item.message_id])]
-        for item in items:
-            final.setdefault(
-                item.message_id,
-                SendOutcome.failed(item.message_id, "", NO_PROVIDER_LEFT, transient=True),
-            )
-        return [final[item.message_id] for item in items]
+        return [
+            final.get(item.message_id) or _transient(item.message_id, "", NO_PROVIDER_LEFT)
+            for item in items
+        ]
 
     def _through(
         self,

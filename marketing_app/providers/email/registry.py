@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -42,51 +42,80 @@ def build_email_provider(
     session_factory: SessionFactory,
     limiter_storage_uri: str | None = None,
 ) -> EmailProvider:
-    config, secret = account.config, account.secret
-    limiter = _limiter(account, limiter_storage_uri)
-    timeout = float(config.get("timeout_seconds", 30.0))
-    if account.name == "sendgrid":
-        host = config.get("host") or "https://api.sendgrid.com"
-        return SendGridEmailProvider(
-            api_key=secret, host=host, limiter=limiter, timeout_seconds=timeout
-        )
-    if account.name == "ses":
-        return SesEmailProvider(
-            access_key_id=config["access_key_id"],
-            secret_access_key=secret,
-            region=config["region"],
-            endpoint=config.get("endpoint") or None,
-            configuration_set=config.get("configuration_set", ""),
-            limiter=limiter,
-            timeout_seconds=timeout,
-        )
-    if account.name == "smtp":
-        settings = SmtpSettings(
-            host=config["host"],
-            port=int(config.get("port", 587)),
-            security=config.get("security", "starttls"),
-            username=config.get("username", ""),
-            password=secret,
-            timeout_seconds=timeout,
-            pool_size=int(config.get("pool_size", 20)),
-        )
-        return SmtpEmailProvider(settings, limiter=limiter)
-    if account.name == "resend":
-        base_url = config.get("base_url") or "https://api.resend.com"
-        return ResendEmailProvider(
-            api_key=secret, base_url=base_url, limiter=limiter, timeout_seconds=timeout
-        )
-    if account.name == "postmark":
-        return PostmarkEmailProvider(
-            server_token=secret,
-            base_url=config.get("base_url") or "https://api.postmarkapp.com",
-            message_stream=config.get("message_stream") or "broadcast",
-            limiter=limiter,
-            timeout_seconds=timeout,
-        )
     if account.name == "console":
         return ConsoleEmailProvider(tenant_id=tenant_id, session_factory=session_factory)
-    raise ValueError(f"unknown email provider {account.name!r}")
+    builder = _BUILDERS.get(account.name)
+    if builder is None:
+        raise ValueError(f"unknown email provider {account.name!r}")
+    return builder(account, _limiter(account, limiter_storage_uri))
+
+
+def _timeout(config: Mapping[str, Any]) -> float:
+    return float(config.get("timeout_seconds", 30.0))
+
+
+def _sendgrid(account: ProviderAccount, limiter: PacedLimiter | None) -> EmailProvider:
+    return SendGridEmailProvider(
+        api_key=account.secret,
+        host=account.config.get("host") or "https://api.sendgrid.com",
+        limiter=limiter,
+        timeout_seconds=_timeout(account.config),
+    )
+
+
+def _ses(account: ProviderAccount, limiter: PacedLimiter | None) -> EmailProvider:
+    config = account.config
+    return SesEmailProvider(
+        access_key_id=config["access_key_id"],
+        secret_access_key=account.secret,
+        region=config["region"],
+        endpoint=config.get("endpoint") or None,
+        configuration_set=config.get("configuration_set", ""),
+        limiter=limiter,
+        timeout_seconds=_timeout(config),
+    )
+
+
+def _smtp(account: ProviderAccount, limiter: PacedLimiter | None) -> EmailProvider:
+    config = account.config
+    settings = SmtpSettings(
+        host=config["host"],
+        port=int(config.get("port", 587)),
+        security=config.get("security", "starttls"),
+        username=config.get("username", ""),
+        password=account.secret,
+        timeout_seconds=_timeout(config),
+        pool_size=int(config.get("pool_size", 20)),
+    )
+    return SmtpEmailProvider(settings, limiter=limiter)
+
+
+def _resend(account: ProviderAccount, limiter: PacedLimiter | None) -> EmailProvider:
+    return ResendEmailProvider(
+        api_key=account.secret,
+        base_url=account.config.get("base_url") or "https://api.resend.com",
+        limiter=limiter,
+        timeout_seconds=_timeout(account.config),
+    )
+
+
+def _postmark(account: ProviderAccount, limiter: PacedLimiter | None) -> EmailProvider:
+    return PostmarkEmailProvider(
+        server_token=account.secret,
+        base_url=account.config.get("base_url") or "https://api.postmarkapp.com",
+        message_stream=account.config.get("message_stream") or "broadcast",
+        limiter=limiter,
+        timeout_seconds=_timeout(account.config),
+    )
+
+
+_BUILDERS: dict[str, Callable[[ProviderAccount, PacedLimiter | None], EmailProvider]] = {
+    "sendgrid": _sendgrid,
+    "ses": _ses,
+    "smtp": _smtp,
+    "resend": _resend,
+    "postmark": _postmark,
+}
 
 
 def _limiter(account: ProviderAccount, storage_uri: str | None) -> PacedLimiter | None:

@@ -106,8 +106,6 @@ class SesEmailProvider:
         self._client.close()
 
     def _send_one(self, message: OutgoingEmail) -> SendOutcome:
-        if self.limiter is not None:
-            self.limiter.acquire()
         raw = build_mime(message, message_id=new_message_id(message))
         body: dict[str, Any] = {
             "FromEmailAddress": message.from_email,
@@ -121,10 +119,14 @@ class SesEmailProvider:
             ]
         if self.configuration_set:
             body["ConfigurationSetName"] = self.configuration_set
+        if self.limiter is not None:  # as late as possible: the pace is kept on the wire
+            self.limiter.acquire()
         response = self._request("POST", SEND_ROUTE, body)
         if response.status_code == 200:
             return SendOutcome.sent(message.message_id, PROVIDER, _json(response).get("MessageId"))
         error = _error_for(response, SEND_ROUTE)
+        if isinstance(error, ProviderRateLimited):  # this request only: the others go on
+            return SendOutcome.failed(message.message_id, PROVIDER, error.message, transient=True)
         if isinstance(error, ProviderRejected) and error.status not in (401, 403):
             return SendOutcome.failed(message.message_id, PROVIDER, error.message, transient=False)
         raise error

@@ -166,6 +166,9 @@ def check_email_provider(
         raise InvalidInput(
             f"{label} did not accept these settings: {exc.message}", field="secret"
         ) from exc
+    except (ValueError, OSError) as exc:  # a host or URL no client can use
+        label = LABELS[account.name]
+        raise InvalidInput(f"{label} could not be reached with these settings: {exc}") from exc
     finally:
         provider.close()
 

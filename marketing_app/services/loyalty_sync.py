@@ -45,6 +45,7 @@ from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import AlleavesClient, PosOrder
 from marketing_app.providers.wire import Page
 from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
+from marketing_app.services.bulk_reads import one_of, refresh_statistics
 from marketing_app.services.credentials import reveal_credential, set_credential
 from marketing_app.services.identity import IdentityMap
 from marketing_app.services.loyalty_programs import (
@@ -57,7 +58,6 @@ from marketing_app.services.loyalty_refunds import CANCELLATION
 from marketing_app.services.loyalty_sync_people import (
     customer_person,
     map_people,
-    one_of,
     order_person,
     owner,
 )
@@ -233,6 +233,7 @@ def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[st
     """Insert-or-ignore the page's orders and the new ones' items; POS id -> our order id.
     Queues the page's points and the facts of the contacts that got new orders."""
     session, tenant_id = run.session, run.tenant_id
+    refresh_statistics(session, ("orders",))  # earlier pages may have outgrown them
     locations = _locations(session, tenant_id, orders, run.state)
     rows = _order_rows(tenant_id, orders, buyers, run.ids, locations)
     new = write_returning_new_keys(session=session, model=Order, rows=rows, key="external_id")
@@ -241,7 +242,6 @@ def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[st
     insert_ignoring_duplicates(session=session, model=OrderItem, rows=items, copy_key="sku")
     run.result.orders_created += len(new)
     run.result.items_created += len(items)
-    run.pending.grew("orders", len(new))
     touched = {row["contact_id"] for row in rows if row["external_id"] in new}
     _queue_points(run.pending, orders, order_ids, touched)
     return order_ids
@@ -306,9 +306,7 @@ def _sync_customers(run: _PosRun, client: AlleavesClient, since: datetime | None
     for page in client.iter_customer_pages(updated_since=since):
         people = [customer_person(customer) for customer in page.records]
         run.result.customers += len(people)
-        created = map_people(run.session, run.tenant_id, run.ids, people)
-        run.result.profiles_created += created
-        run.pending.grew("contacts", created)
+        run.result.profiles_created += map_people(run.session, run.tenant_id, run.ids, people)
         run.page_done(page, "customers")
 
 

@@ -10,43 +10,28 @@ from __future__ import annotations
 
 import uuid
 from collections import defaultdict
-from collections.abc import Collection, Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import BigInteger, ColumnElement, String, any_, cast, insert
-from sqlalchemy.dialects.postgresql import ARRAY
-from sqlmodel import Session, col, select
+from sqlalchemy import insert
+from sqlmodel import Session, select
 
 from marketing_app.models import Contact, ContactIdentity
 from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import PosCustomer, PosOrder
 from marketing_app.providers.alpineiq import AiqContact
 from marketing_app.services.bulk import insert_ignoring_duplicates
+from marketing_app.services.bulk_reads import one_of, refresh_statistics
 from marketing_app.services.identity import IdentityMap, normalize_email, normalize_phone
 
 IDENTIFIER_LENGTH = 320  # ContactIdentity.value
-IN_CHUNK = 1_000  # values per IN list where there are no arrays (SQLite)
+IDENTITY_TABLES = ("contacts", "contact_identities")
 # A sync sees the same few thousand addresses on every page (customers, then their orders):
 # validating each once instead of once per order took a sixth of a 3,000-order sync.
 NORMALIZED_CACHE = 65_536  # distinct values per process
 email_of = lru_cache(maxsize=NORMALIZED_CACHE)(normalize_email)
 phone_of = lru_cache(maxsize=NORMALIZED_CACHE)(normalize_phone)
-
-
-def one_of(session: Session, column, values: Collection) -> Iterator[ColumnElement[bool]]:
-    """Conditions that together match `column` against `values`: one array parameter on
-    PostgreSQL, IN lists of IN_CHUNK elsewhere. psycopg rewrites a statement's text on every
-    call, so thousands of IN parameters cost more CPU than the query (a fifth of a sync)."""
-    values = sorted(set(values))
-    if not values:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        kind = BigInteger if isinstance(values[0], int) else String
-        yield column == any_(cast(values, ARRAY(kind)))
-        return
-    for start in range(0, len(values), IN_CHUNK):
-        yield col(column).in_(values[start : start + IN_CHUNK])
 
 
 @dataclass(frozen=True)
@@ -183,6 +168,7 @@ def map_people(
 ) -> int:
     """Every person gets a profile (found or created) and its identities; returns created."""
     people = list(people)
+    refresh_statistics(session, IDENTITY_TABLES)  # earlier pages may have outgrown them
     _preload(session, tenant_id, ids, people)
     stored = set(ids.owner)  # identity rows (earlier pages attached what they matched)
     _contacts_by_field(session, tenant_id, people, ids)

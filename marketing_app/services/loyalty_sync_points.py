@@ -19,8 +19,7 @@ import uuid
 from dataclasses import dataclass, field
 from datetime import datetime
 
-from sqlalchemy import func, text, update
-from sqlalchemy.exc import DBAPIError
+from sqlalchemy import func, update
 from sqlmodel import Session, select
 
 from marketing_app.models import (
@@ -31,18 +30,15 @@ from marketing_app.models import (
     LoyaltyLedgerEntry,
     Order,
 )
+from marketing_app.services.bulk_reads import one_of, refresh_statistics
 from marketing_app.services.loyalty_earning import credit_orders
 from marketing_app.services.loyalty_ledger import entry_row, record_entries
 from marketing_app.services.loyalty_programs import LoyaltySettings
 from marketing_app.services.loyalty_refunds import CANCELLATION
-from marketing_app.services.loyalty_sync_people import one_of
 
 POINTS_BATCH = 5_000  # orders per application: credit_orders' own batch, a few MB of rows
-# A table this sync grew by more than this share of the planner's row estimate is analyzed
-# before the statements that join it: right after a first big sync PostgreSQL still plans for
-# empty tables (nested loops over every order: the facts update took 0.4 s instead of 0.03 s).
-STALE_SHARE = 0.5
-STALE_MIN_ROWS = 1_000  # fewer new rows never make a plan bad enough to pay for ANALYZE
+# Analyzed when they outgrew their statistics, before the statements that join them.
+POINTS_TABLES = ("orders", "order_items", "contacts", "loyalty_ledger_entries", "loyalty_accounts")
 
 
 @dataclass
@@ -52,10 +48,6 @@ class PendingPoints:
     earning: list[int] = field(default_factory=list)  # order ids to credit
     reversals: dict[int, str] = field(default_factory=dict)  # order id -> refund id
     contacts: set[int] = field(default_factory=set)  # whose order facts changed
-    grown: dict[str, int] = field(default_factory=dict)  # table -> rows added meanwhile
-
-    def grew(self, table: str, rows: int) -> None:
-        self.grown[table] = self.grown.get(table, 0) + rows
 
     def __len__(self) -> int:
         return len(self.earning) + len(self.reversals)
@@ -72,34 +64,6 @@ class PointsOutcome:
 def _chunks(values: list, size: int):
     for start in range(0, len(values), size):
         yield values[start : start + size]
-
-
-def refresh_statistics(session: Session, grown: dict[str, int]) -> list[str]:
-    """ANALYZE the tables that grew past their planner estimates (PostgreSQL); returns them.
-
-    ANALYZE counts this transaction's own new rows. It runs in a savepoint: a role that may
-    not analyze loses only the better plan, not the sync.
-    """
-    if session.get_bind().dialect.name != "postgresql" or not grown:
-        return []
-    estimates = dict(
-        session.execute(
-            text("SELECT relname, reltuples FROM pg_class WHERE relname = ANY(:names)"),
-            {"names": sorted(grown)},
-        ).all()
-    )
-    stale = [
-        table
-        for table, rows in sorted(grown.items())
-        if rows >= STALE_MIN_ROWS and rows > STALE_SHARE * max(estimates.get(table, 0), 0)
-    ]
-    for table in stale:
-        try:
-            with session.begin_nested():
-                session.execute(text(f"ANALYZE {table}"))  # names from our own code
-        except DBAPIError:
-            return []
-    return stale
 
 
 def refresh_order_facts(session: Session, tenant_id: uuid.UUID, contact_ids: set[int]) -> None:
@@ -235,8 +199,7 @@ def apply_points(
 ) -> PointsOutcome:
     """Facts always; points when the tenant has a program (`settings`). Empties `pending`."""
     outcome = PointsOutcome()
-    refresh_statistics(session, pending.grown)
-    pending.grown.clear()
+    refresh_statistics(session, POINTS_TABLES)
     refresh_order_facts(session, tenant_id, pending.contacts)
     if settings is not None:
         for chunk in _chunks(sorted(set(pending.earning)), POINTS_BATCH):

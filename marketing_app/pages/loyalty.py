@@ -138,7 +138,15 @@ def _reconciliation_link() -> rx.Component:
     return rx.cond(
         S.has_program,
         rx.link(
-            rx.button(rx.icon("scale", size=16), "Reconciliation", variant="outline"),
+            rx.button(
+                rx.icon("scale", size=16),
+                "Reconciliation",
+                rx.cond(
+                    S.open_discrepancies > 0,
+                    rx.badge(S.open_discrepancies.to_string() + " open", color_scheme="amber"),
+                ),
+                variant="outline",
+            ),
             href=slug_href("loyalty", "reconciliation"),
             id="reconciliation-link",
         ),

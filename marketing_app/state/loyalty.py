@@ -14,6 +14,7 @@ from marketing_app.domain.errors import Conflict
 from marketing_app.models import Role
 from marketing_app.services import loyalty_programs as programs
 from marketing_app.services import loyalty_reports as reports
+from marketing_app.services.loyalty_discrepancies import discrepancy_summary
 from marketing_app.state.loyalty_form import new_tier, settings_form, settings_payload, tier_rows
 from marketing_app.state.segments_common import when
 from marketing_app.state.session import SessionState
@@ -52,6 +53,7 @@ class LoyaltyState(SessionState):
     activity: list[dict[str, str]] = []
     activity_page: int = 1
     activity_total: int = 0
+    open_discrepancies: int = 0
 
     @rx.var
     def figure(self) -> go.Figure:
@@ -101,6 +103,8 @@ class LoyaltyState(SessionState):
             },
             {"label": "Liability", "value": _money(owed.cents), "hint": "at the point value"},
         ]
+        summary = discrepancy_summary(session=session, tenant_id=tenant_id)
+        self.open_discrepancies = summary["open"]
         self.activity_total = reports.count_activity(session=session, tenant_id=tenant_id)
         self.activity_page = min(self.activity_page, self.activity_pages)
         lines = reports.recent_activity(

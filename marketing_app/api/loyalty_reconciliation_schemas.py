@@ -51,8 +51,8 @@ class DiscrepancyPublic(BaseModel):
     kind: str = Field(description=KINDS_DOC, examples=["sync_lag"])
     explanation: str = Field(
         examples=[
-            "Alpine IQ shows 30 fewer points than our figure; 1 change here since its sync "
-            "2026-03-10 12:00 UTC explain 30."
+            "Alpine IQ shows 30 fewer points than our figure; the gap of 30 comes from 1 "
+            "change here since its sync 2026-03-10 12:00 UTC."
         ]
     )
     status: str = Field(description="open | resolved | cleared")

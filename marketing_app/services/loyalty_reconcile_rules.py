@@ -121,8 +121,8 @@ def _sync_lag(figures: ProfileFigures, rules: Rules) -> str | None:
     if figures.uncredited_orders:
         causes.append(f"{_count(figures.uncredited_orders, 'order')} not credited yet")
     return (
-        f"Alpine IQ shows {_more_or_fewer(external - calculated)} than our figure; "
-        f"{' and '.join(causes)} explain {abs(lag):,}."
+        f"Alpine IQ shows {_more_or_fewer(external - calculated)} than our figure; the gap "
+        f"of {abs(lag):,} comes from {' and '.join(causes)}."
     )
 
 

@@ -92,7 +92,9 @@ def test_queue_review_and_resolve(client, session, shop, headers):
     )
     assert again.status_code == 409 and "already resolved" in again.json()["detail"]
     entries = session.exec(
-        select(LoyaltyLedgerEntry).where(LoyaltyLedgerEntry.source == "reconciliation")
+        select(LoyaltyLedgerEntry).where(
+            LoyaltyLedgerEntry.tenant_id == tenant.id, LoyaltyLedgerEntry.source == "reconciliation"
+        )
     ).all()
     assert [(e.contact_id, e.points) for e in entries] == [(ann.id, 70)]
 

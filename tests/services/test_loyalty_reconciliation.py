@@ -128,8 +128,8 @@ def test_each_prepared_case_gets_its_class(db, shop):
         -30,
     )
     assert lag.explanation == (
-        "Alpine IQ shows 30 fewer points than our figure; 1 change here since its sync "
-        "2026-03-10 12:00 UTC explain 30."
+        "Alpine IQ shows 30 fewer points than our figure; the gap of 30 comes from 1 change "
+        "here since its sync 2026-03-10 12:00 UTC."
     )
     behind = rows[pending.id]
     assert (behind.kind, behind.calculated_points, behind.stored_balance) == (

@@ -1,5 +1,7 @@
 """A random but reproducible tenant for segment tests: profiles with edge-case traits, events,
-orders with items, memberships, RFM groups and suppressions, around a fixed `NOW`."""
+orders with items, memberships, RFM groups, suppressions and loyalty accounts (a four-tier
+program; some profiles without an account, some with no tier or a tier the program dropped),
+around a fixed `NOW`."""
 
 from __future__ import annotations
 
@@ -14,6 +16,8 @@ from marketing_app.models import (
     Contact,
     Event,
     Location,
+    LoyaltyAccount,
+    LoyaltyProgram,
     Order,
     OrderItem,
     Segment,
@@ -21,6 +25,7 @@ from marketing_app.models import (
     StaffMember,
     Suppression,
 )
+from marketing_app.services.loyalty_programs import preset_settings
 from marketing_app.services.rfm import compute_rfm
 
 NOW = datetime(2026, 6, 15, 12, 0, tzinfo=UTC)
@@ -33,6 +38,10 @@ EVENT_NAMES = [
     "SMS Delivered",
 ]
 WORDS = ["alpha", "beta", "Gamma", "delta", "vip", "50%_off", ""]
+LOYALTY_PRESET = "metals"  # Bronze 0, Silver 500, Gold 1500, Platinum 3000 lifetime points
+LOYALTY_TIERS = ["Bronze", "Silver", "Gold", "Platinum"]
+DROPPED_TIER = "Diamond"  # on some accounts, no longer in the program
+POINTS = [0, 1, 250, 499, 500, 1500, 2999, 3000, 12000]
 PRODUCTS = [
     ("SKU-1", "Blue Dream", "flower"),
     ("SKU-2", "Gummies", "edibles"),
@@ -144,6 +153,29 @@ def _activity(rng: random.Random, session: Session, contact: Contact) -> None:
             )
 
 
+def _loyalty(session: Session, tenant_id, contacts: list[Contact], seed: int) -> None:
+    """The program and accounts, from their own random stream so the rest stays as it was."""
+    rng = random.Random(seed * 7919 + 17)
+    settings = preset_settings(LOYALTY_PRESET)
+    session.add(LoyaltyProgram(tenant_id=tenant_id, settings=settings.model_dump(mode="json")))
+    for contact in contacts:
+        if rng.random() < 0.35:
+            continue  # no account: no member, no tier, 0 points
+        lifetime = rng.choice(POINTS)
+        tier = settings.tier_for(lifetime)
+        if rng.random() < 0.15:
+            tier = rng.choice(["", DROPPED_TIER])
+        session.add(
+            LoyaltyAccount(
+                tenant_id=tenant_id,
+                contact_id=contact.id,
+                balance=rng.choice(POINTS),
+                lifetime_earned=lifetime,
+                tier=tier,
+            )
+        )
+
+
 def build_world(session: Session, tenant_id, seed: int = 1, size: int = 60) -> dict:
     """Fill `tenant_id` with `size` profiles; returns ids a test can refer to."""
     rng = random.Random(seed)
@@ -166,6 +198,7 @@ def build_world(session: Session, tenant_id, seed: int = 1, size: int = 60) -> d
             session.add(Suppression(tenant_id=tenant_id, channel="email", address=contact.email))
         if contact.phone and rng.random() < 0.15:
             session.add(Suppression(tenant_id=tenant_id, channel="sms", address=contact.phone))
+    _loyalty(session, tenant_id, contacts, seed)
     session.commit()
     compute_rfm(session=session, tenant_id=tenant_id, now=NOW)  # groups from the facts above
     session.commit()

@@ -91,6 +91,16 @@ MAX_NUMBER = 1e12  # beyond any real count or amount; keeps SQL arithmetic insid
 MAX_MONEY = 1e9  # dollars: average order value compares total with amount x order count
 MAX_ID = 2**31 - 1
 MAX_CONDITIONS = 50
+# Loyalty: what a condition can test on the profile's account, and the operators each takes.
+POINTS_OPS = ("gt", "gte", "lt", "lte", "eq", "between")  # as the builder lists them
+LOYALTY_OPS = {
+    "member": ("is_true", "is_false"),
+    "tier": ("in", "not_in", "at_least", "in_top"),
+    "balance": POINTS_OPS,
+    "lifetime_earned": POINTS_OPS,
+}
+MAX_TIER_NAME = 60  # as loyalty_accounts.tier
+MAX_LOYALTY_TIERS = 10  # as a program's tier table
 Scalar = str | int | float | bool
 
 
@@ -308,6 +318,47 @@ class RandomBucketCondition(_Strict):
         return self
 
 
+class LoyaltyCondition(_Strict):
+    """The profile's loyalty account: membership, tier, points balance or lifetime points.
+
+    A profile without an account is no member, has no tier ("") and 0 points. Tier names are
+    the program's (matched without case; "" is below the first tier). `at_least` and `in_top`
+    follow the program's order by threshold when the segment is evaluated.
+    """
+
+    kind: Literal["loyalty"] = "loyalty"
+    field: Literal["member", "tier", "balance", "lifetime_earned"]
+    op: str
+    value: Any = None
+
+    @model_validator(mode="after")
+    def _fits(self) -> LoyaltyCondition:
+        if self.op not in LOYALTY_OPS[self.field]:
+            raise ValueError(f"'{self.op}' does not apply to loyalty {self.field}")
+        if self.field == "tier":
+            _check_tiers(self.op, self.value)
+        elif self.field != "member":
+            _check_value("number", self.op, self.value)
+        elif self.value is not None:
+            raise ValueError("loyalty membership takes no value")
+        return self
+
+
+def _check_tiers(op: str, value: Any) -> None:
+    if op == "in_top":
+        whole = isinstance(value, int) and not isinstance(value, bool)
+        if not whole or not 1 <= value <= MAX_LOYALTY_TIERS:
+            raise ValueError(f"the number of top tiers must be 1 to {MAX_LOYALTY_TIERS}")
+        return
+    names = [value] if op == "at_least" else value
+    if op == "at_least" and (not isinstance(value, str) or not value.strip()):
+        raise ValueError("choose a tier")
+    if not isinstance(names, list) or not 1 <= len(names) <= MAX_LOYALTY_TIERS + 1:
+        raise ValueError(f"choose 1 to {MAX_LOYALTY_TIERS + 1} tiers")
+    if not all(isinstance(n, str) and len(n) <= MAX_TIER_NAME and "\x00" not in n for n in names):
+        raise ValueError(f"a tier is a name of up to {MAX_TIER_NAME} characters")
+
+
 Condition = (
     TraitCondition
     | EventCondition
@@ -321,6 +372,7 @@ Condition = (
     | RfmCondition
     | TopSpendersCondition
     | RandomBucketCondition
+    | LoyaltyCondition
 )
 
 

@@ -21,6 +21,7 @@ RFM_CHOICES = Var.create([{"value": g, "label": g} for g in RFM_GROUPS])
 CONSENT_STATES = list(labels.CONSENT_LABELS.items())
 CHANNELS = [("email", "email"), ("sms", "SMS")]
 MATCHES = list(labels.MATCH_LABELS.items())
+LOYALTY_FIELDS = list(labels.LOYALTY_FIELD_LABELS.items())
 
 
 def _cid(gi: Var, ci: Var, name: str) -> Var:
@@ -216,6 +217,38 @@ def _random_bucket(r: Row) -> list[rx.Component]:
     ]
 
 
+def _loyalty_value(r: Row) -> rx.Component:
+    """What a loyalty row's operator needs: tiers to tick, one tier, a count of tiers, points."""
+    one_tier = var_select(
+        B.loyalty_tiers,
+        r.cond.value,
+        B.set_text(r.gi, r.ci, "value"),
+        placeholder="Choose a tier",
+        select_id=r.element_id("value"),
+    )
+    top = rx.hstack(r.number("value", "2", "5em"), word("tiers"), align="center")
+    return rx.match(
+        r.cond.input,
+        ("tiers", r.picks(B.loyalty_tier_picks)),
+        ("tier", one_tier),
+        ("top", top),
+        ("number", r.number("value", "points", "8em")),
+        ("between", r.between()),
+        rx.fragment(),
+    )
+
+
+def _loyalty(r: Row) -> list[rx.Component]:
+    no_program = (r.cond.field == "tier") & (B.loyalty_tiers.length() == 0)
+    return [
+        word("loyalty"),
+        r.pick("field", LOYALTY_FIELDS),
+        r.ops(),
+        _loyalty_value(r),
+        rx.cond(no_program, word("(this workspace has no loyalty tiers yet)")),
+    ]
+
+
 CONTROLS = {
     "trait": _trait,
     "orders": _orders,
@@ -229,6 +262,7 @@ CONTROLS = {
     "rfm": _rfm,
     "top_spenders": _top_spenders,
     "random_bucket": _random_bucket,
+    "loyalty": _loyalty,
 }
 
 

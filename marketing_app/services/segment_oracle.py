@@ -18,6 +18,7 @@ from marketing_app.domain import segment_definition as sd
 from marketing_app.models import (
     Contact,
     Event,
+    LoyaltyAccount,
     Order,
     OrderItem,
     SegmentMember,
@@ -29,7 +30,9 @@ from marketing_app.services.segment_values import (
     day_start,
     money_cents,
     random_bucket,
+    tier_names,
 )
+from marketing_app.services.segments import loyalty_tier_names
 
 
 @dataclass
@@ -43,6 +46,15 @@ class ProfileFacts:
     # Customers who ordered and spent more than this one, and how many ordered.
     spend_rank: int | None = None
     customers: int = 0
+    loyalty: LoyaltyFacts | None = None  # None: no loyalty account
+    loyalty_tiers: tuple[str, ...] = ()  # the tenant's program, lowest threshold first
+
+
+@dataclass(frozen=True)
+class LoyaltyFacts:
+    balance: int
+    lifetime_earned: int
+    tier: str
 
 
 def evaluate(node, facts: ProfileFacts, now: datetime) -> bool:
@@ -250,6 +262,16 @@ def _consent(cond: sd.ConsentCondition, facts: ProfileFacts, now: datetime) -> b
     return suppressed == (cond.state == "suppressed")
 
 
+def _loyalty(cond: sd.LoyaltyCondition, facts: ProfileFacts, now: datetime) -> bool:
+    account = facts.loyalty or LoyaltyFacts(balance=0, lifetime_earned=0, tier="")
+    if cond.field == "member":
+        return (facts.loyalty is not None) == (cond.op == "is_true")
+    if cond.field == "tier":
+        named = account.tier in tier_names(facts.loyalty_tiers, cond.op, cond.value)
+        return not named if cond.op == "not_in" else named
+    return _number(getattr(account, cond.field), cond.op, cond.value)
+
+
 EVALUATORS = {
     sd.TraitCondition: _trait,
     sd.EventCondition: _event,
@@ -267,6 +289,7 @@ EVALUATORS = {
     sd.RandomBucketCondition: lambda c, f, _now: (
         c.low <= random_bucket(f.contact["id"], c.salt) < c.high
     ),
+    sd.LoyaltyCondition: _loyalty,
 }
 
 
@@ -292,6 +315,7 @@ def load_profile_facts(session: Session, tenant_id: uuid.UUID) -> dict[int, Prof
         scores = scores_of(f.contact, bounds)
         f.rfm_group = group_for(*scores) if scores else None
     _rank_spenders(facts)
+    _load_loyalty(session, tenant_id, facts)
     blocked = {
         (s.channel, s.address)
         for s in session.exec(select(Suppression).where(col(Suppression.tenant_id) == tenant_id))
@@ -301,6 +325,15 @@ def load_profile_facts(session: Session, tenant_id: uuid.UUID) -> dict[int, Prof
             if (channel, f.contact.get(key)) in blocked:
                 f.suppressed.add(channel)
     return facts
+
+
+def _load_loyalty(session: Session, tenant_id: uuid.UUID, facts: dict[int, ProfileFacts]) -> None:
+    tiers = loyalty_tier_names(session=session, tenant_id=tenant_id)
+    for f in facts.values():
+        f.loyalty_tiers = tiers
+    for a in session.exec(select(LoyaltyAccount).where(LoyaltyAccount.tenant_id == tenant_id)):
+        if a.contact_id in facts:
+            facts[a.contact_id].loyalty = LoyaltyFacts(a.balance, a.lifetime_earned, a.tier)
 
 
 def _rank_spenders(facts: dict[int, ProfileFacts]) -> None:

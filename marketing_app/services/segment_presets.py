@@ -145,6 +145,12 @@ PRESETS: tuple[Preset, ...] = (
         lambda p: [{"kind": "top_spenders", "percent": 10}],
     ),
     Preset(
+        "vip_loyalty",
+        "VIP loyalty members: top two tiers",
+        "Members in your loyalty program's two highest tiers, kept current as they earn.",
+        lambda p: [{"kind": "loyalty", "field": "tier", "op": "in_top", "value": 2}],
+    ),
+    Preset(
         "at_risk",
         "At risk",
         "Repeat customers (2+ orders) with no order in the last 90 days.",

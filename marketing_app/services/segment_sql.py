@@ -29,6 +29,7 @@ from marketing_app.domain import segment_definition as sd
 from marketing_app.models import (
     Contact,
     Event,
+    LoyaltyAccount,
     Order,
     OrderItem,
     SegmentMember,
@@ -50,7 +51,9 @@ from marketing_app.services.segment_values import (
     BUCKET_MODULUS,
     BUCKET_MULTIPLIER,
     day_start,
+    holds_at_zero,
     money_cents,
+    tier_names,
 )
 
 
@@ -183,9 +186,10 @@ def _order_metric(cond: sd.OrderMetricCondition, ctx: CompileContext) -> ColumnE
     query = _orders_since(ctx.since(cond.within_days), ctx).group_by(Order.contact_id)
     total, count = func.sum(Order.total_cents), func.count()
     if cond.metric == "order_count":
-        metric, bound, zero_matches = count, cond.value, _holds_at_zero(cond)
+        metric, bound, zero_matches = count, cond.value, holds_at_zero(cond.op, cond.value)
     elif cond.metric == "total_spent":
-        metric, bound, zero_matches = total, money_cents(cond.value), _holds_at_zero(cond)
+        metric, bound = total, money_cents(cond.value)
+        zero_matches = holds_at_zero(cond.op, cond.value)
     else:  # average as total vs bound x count: exact integer arithmetic on every database
         cents = money_cents(cond.value)
         bound = [c * count for c in cents] if isinstance(cents, list) else cents * count
@@ -194,18 +198,6 @@ def _order_metric(cond: sd.OrderMetricCondition, ctx: CompileContext) -> ColumnE
     if zero_matches:  # profiles without orders in the window count as 0 and pass
         return not_(_has(query.having(not_(passes))))
     return _has(query.having(passes))
-
-
-def _holds_at_zero(cond: sd.OrderMetricCondition) -> bool:
-    value = cond.value if isinstance(cond.value, list) else [cond.value, cond.value]
-    return {
-        "eq": value[0] == 0,
-        "gt": False,
-        "gte": value[0] <= 0,
-        "lt": value[0] > 0,
-        "lte": value[0] >= 0,
-        "between": value[0] <= 0 <= value[1],
-    }[cond.op]
 
 
 PRODUCT_COLUMNS = {
@@ -280,6 +272,33 @@ def _random_bucket(cond: sd.RandomBucketCondition, ctx: CompileContext):
     return and_(bucket >= cond.low, bucket < cond.high)
 
 
+def _loyalty(cond: sd.LoyaltyCondition, ctx: CompileContext) -> ColumnElement[bool]:
+    """EXISTS over the profile's account; without one a profile is no member, has tier ""
+    and 0 points, so a test that holds of those becomes NOT EXISTS (an account failing it)."""
+    accounts = _scoped(
+        select(LoyaltyAccount.contact_id).where(LoyaltyAccount.tenant_id == ctx.tenant_id),
+        col(LoyaltyAccount.contact_id),
+        ctx,
+    )
+    if cond.field == "member":
+        member = _has(accounts)
+        return member if cond.op == "is_true" else not_(member)
+    if cond.field == "tier":
+        names = tier_names(ctx.loyalty_tiers, cond.op, cond.value)
+        passes = col(LoyaltyAccount.tier).in_(sorted(names)) if names else false()
+        matched = _account_test(accounts, passes, "" in names)
+        return not_(matched) if cond.op == "not_in" else matched
+    column = LoyaltyAccount.balance if cond.field == "balance" else LoyaltyAccount.lifetime_earned
+    passes = NUMBER_COMPARISONS[cond.op](column, cond.value)
+    return _account_test(accounts, passes, holds_at_zero(cond.op, cond.value))
+
+
+def _account_test(accounts: Select, passes, holds_without_account: bool):
+    if holds_without_account:
+        return not_(_has(accounts.where(not_(passes))))
+    return _has(accounts.where(passes))
+
+
 COMPILERS: dict[type, Callable] = {
     sd.TraitCondition: _trait,
     sd.EventCondition: _event,
@@ -293,4 +312,5 @@ COMPILERS: dict[type, Callable] = {
     sd.RfmCondition: _rfm,
     sd.TopSpendersCondition: _top_spenders,
     sd.RandomBucketCondition: _random_bucket,
+    sd.LoyaltyCondition: _loyalty,
 }

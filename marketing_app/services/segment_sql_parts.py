@@ -39,6 +39,7 @@ class CompileContext:
     dialect: str  # "postgresql" | "sqlite"
     only_contacts: Select | list[int] | None = None
     rfm: RfmBoundaries | None = None  # the tenant's last computed RFM boundaries
+    loyalty_tiers: tuple[str, ...] = ()  # the loyalty program's tiers, lowest threshold first
 
     def since(self, days: int | None) -> datetime | None:
         return None if days is None else self.now - timedelta(days=days)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, date, datetime, time, timedelta
 from decimal import ROUND_HALF_UP, Decimal
 
@@ -36,3 +37,36 @@ def anniversary_days(today: date, days: int) -> list[tuple[int, int]]:
         for n in range(span + 1)
     }
     return sorted(pairs)
+
+
+def holds_at_zero(op: str, value) -> bool:
+    """Whether a number comparison (`op` against `value`) is true of 0: profiles without orders
+    or without a loyalty account count as 0, so such comparisons include them."""
+    low, high = value if isinstance(value, list) else (value, value)
+    return {
+        "eq": low == 0,
+        "gt": low < 0,
+        "gte": low <= 0,
+        "lt": low > 0,
+        "lte": low >= 0,
+        "between": low <= 0 <= high,
+    }[op]
+
+
+def tier_names(program_tiers: Sequence[str], op: str, value) -> set[str]:
+    """The account tiers a loyalty tier condition names ("" = no tier), spelled as the program
+    spells them: for "in" and "not_in" the listed ones; for "at_least" the tier and those above
+    it (only that name when the program no longer has it); for "in_top" the highest `value`.
+
+    `program_tiers` are the program's tier names, lowest threshold first.
+    """
+    if op == "in_top":
+        return set(program_tiers[-value:])
+    spelling = {"": "", **{tier.lower(): tier for tier in program_tiers}}
+    names = [
+        spelling.get(name.strip().lower(), name)
+        for name in (value if op != "at_least" else [value])
+    ]
+    if op == "at_least" and names[0] in program_tiers:
+        return set(program_tiers[program_tiers.index(names[0]) :])
+    return set(names)

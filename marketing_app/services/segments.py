@@ -22,6 +22,7 @@ from marketing_app.models import Contact, JobRun, Location, Segment, SegmentMemb
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services import job_runs
+from marketing_app.services.loyalty_programs import get_program, parse_settings
 from marketing_app.services.rfm import load_boundaries
 from marketing_app.services.segment_sql import CompileContext, members_query
 from marketing_app.services.segment_sql_parts import allow_big_sorts
@@ -73,6 +74,7 @@ def validate_definition(
     """Parse, then check what the definition names exists in this tenant and has no cycle."""
     definition = parse_definition(raw)
     _check_places(session, tenant_id, definition)
+    _check_loyalty_tiers(session, tenant_id, definition)
     _check_segment_references(session, tenant_id, definition, segment_id)
     return definition
 
@@ -92,6 +94,48 @@ def _check_places(session: Session, tenant_id: uuid.UUID, definition) -> None:
         missing = [v for v in cond.value if v not in found]
         if missing:
             raise InvalidInput(f"{cond.field} {missing[0]} does not exist", field="definition")
+
+
+def _numbered_conditions(group: sd.Group, path: str = ""):
+    """(position, condition) pairs, the position as messages give it: "#2", "#1 > #3"."""
+    for n, child in enumerate(group.children, start=1):
+        here = f"{path} > #{n}" if path else f"#{n}"
+        if isinstance(child, sd.Group):
+            yield from _numbered_conditions(child, here)
+        else:
+            yield here, child
+
+
+def _check_loyalty_tiers(session: Session, tenant_id: uuid.UUID, definition) -> None:
+    """Tier conditions name tiers of this tenant's program ("" is no tier, always known)."""
+    tier_conditions = [
+        (where, cond)
+        for where, cond in _numbered_conditions(definition.root)
+        if isinstance(cond, sd.LoyaltyCondition) and cond.field == "tier"
+    ]
+    if not tier_conditions:
+        return
+    tiers = loyalty_tier_names(session=session, tenant_id=tenant_id)
+    known = {"", *(tier.lower() for tier in tiers)}
+    for where, cond in tier_conditions:
+        if cond.op == "in_top":
+            if not tiers:
+                message = f"condition {where}: the loyalty program has no tiers yet"
+                raise InvalidInput(message, field="definition")
+            continue
+        names = [cond.value] if cond.op == "at_least" else cond.value
+        unknown = [name for name in names if name.strip().lower() not in known]
+        if unknown:
+            message = f"condition {where}: unknown tier '{unknown[0]}'"
+            raise InvalidInput(message, field="definition")
+
+
+def loyalty_tier_names(*, session: Session, tenant_id: uuid.UUID) -> tuple[str, ...]:
+    """The tenant's loyalty tiers, lowest threshold first; none without a program."""
+    program = get_program(session=session, tenant_id=tenant_id)
+    if program is None:
+        return ()
+    return tuple(tier.name for tier in parse_settings(program.settings).tiers)
 
 
 def _check_segment_references(session, tenant_id, definition, segment_id) -> None:
@@ -250,6 +294,7 @@ def compile_context(
         now=now or utcnow(),
         dialect=dialect,
         rfm=load_boundaries(session, tenant_id),
+        loyalty_tiers=loyalty_tier_names(session=session, tenant_id=tenant_id),
         **extra,
     )
 

@@ -70,6 +70,8 @@ class SegmentBuilderState(SessionState):
     locations: list[Choice] = []
     staff: list[Choice] = []
     other_segments: list[Choice] = []
+    loyalty_tiers: list[form.Option] = []  # the program's tiers, lowest first
+    loyalty_tier_picks: list[form.Option] = []  # "no tier", then the same
     # The live count.
     est_count: int = 0
     est_total: int = 0
@@ -121,6 +123,8 @@ class SegmentBuilderState(SessionState):
         with session_scope() as session:
             self.locations, self.staff = place_choices(session, tenant.id)
             self.other_segments = segment_choices(session, tenant.id, exclude=segment_id or None)
+            tiers = segments.loyalty_tier_names(session=session, tenant_id=tenant.id)
+            self.loyalty_tiers, self.loyalty_tier_picks = form.tier_options(tiers)
             if not segment_id:
                 self.segment_id, self.name, self.description = 0, "", ""
                 self.top_op, self.groups = "and", [form.GroupForm()]

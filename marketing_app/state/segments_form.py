@@ -9,10 +9,11 @@ from __future__ import annotations
 
 import dataclasses
 import re
+from collections.abc import Sequence
 from typing import Any
 
 from marketing_app.domain import segment_definition as sd
-from marketing_app.state.segments_form_labels import OP_LABELS
+from marketing_app.state.segments_form_labels import LOYALTY_OP_LABELS, NO_TIER_LABEL, OP_LABELS
 
 CUSTOM_FIELD = "custom"
 ORDER_OPS = ("gt", "gte", "lt", "lte", "eq", "between")
@@ -52,7 +53,8 @@ class ConditionForm:
     salt: str = "0"
     # Derived by `normalize` for the page: operators that fit and the kind of value input.
     ops: list[Option] = dataclasses.field(default_factory=list)
-    input: str = "none"  # none|text|number|between|date|days|month|list|location|staff
+    # none|text|number|between|date|days|month|list|location|staff; loyalty: tiers|tier|top
+    input: str = "none"
     error: bool = False
 
 
@@ -78,6 +80,7 @@ DEFAULTS: dict[str, dict[str, Any]] = {
     "rfm": {"picked": []},
     "top_spenders": {"value": "10"},
     "random_bucket": {"value": "0", "value2": "50"},
+    "loyalty": {"field": "member", "op": "is_true"},
 }
 
 
@@ -137,12 +140,34 @@ def normalize_condition(cond: ConditionForm) -> ConditionForm:
         if cond.op not in ops:
             cond.op = "within_last_days"
         cond.input = "date" if cond.op in ("before", "after") else "days"
+    elif cond.kind == "loyalty":
+        ops = _loyalty_ops(cond)
     else:
         ops, cond.input = (), "none"
     if cond.kind == "engagement" and cond.action not in ENGAGEMENT_ACTIONS[cond.channel]:
         cond.action = ENGAGEMENT_ACTIONS[cond.channel][0]
-    cond.ops = [Option(op, OP_LABELS[op]) for op in ops]
+    labels = OP_LABELS | (LOYALTY_OP_LABELS if cond.kind == "loyalty" else {})
+    cond.ops = [Option(op, labels[op]) for op in ops]
     return cond
+
+
+def _loyalty_ops(cond: ConditionForm) -> tuple[str, ...]:
+    if cond.field not in sd.LOYALTY_OPS:
+        cond.field = "member"
+    ops = sd.LOYALTY_OPS[cond.field]
+    if cond.op not in ops:
+        cond.op = ops[0]
+    inputs = {"is_true": "none", "is_false": "none", "in": "tiers", "not_in": "tiers"}
+    inputs |= {"at_least": "tier", "in_top": "top", "between": "between"}
+    cond.input = inputs.get(cond.op, "number")
+    return ops
+
+
+def tier_options(tiers: Sequence[str]) -> tuple[list[Option], list[Option]]:
+    """Choices of a loyalty tier row: the program's tiers (lowest first) for "is at least", and
+    for picking several the same after "no tier" (below the first tier, or no account)."""
+    named = [Option(tier, tier) for tier in tiers]
+    return named, [Option("", NO_TIER_LABEL), *named]
 
 
 def normalize(groups: list[GroupForm]) -> list[GroupForm]:
@@ -176,6 +201,10 @@ def missing_input(groups: list[GroupForm]) -> str:
                 return f"{where}: enter the custom trait's name."
             if cond.input in ("location", "staff") and not cond.picked:
                 return f"{where}: choose at least one {cond.input}."
+            if cond.kind == "loyalty" and cond.input == "tiers" and not cond.picked:
+                return f"{where}: choose at least one tier."
+            if cond.kind == "loyalty" and cond.input == "tier" and not cond.value.strip():
+                return f"{where}: choose a tier."
     return ""
 
 

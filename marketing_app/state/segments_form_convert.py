@@ -118,6 +118,17 @@ def _random_bucket_json(cond: ConditionForm) -> dict[str, Any]:
     }
 
 
+def _loyalty_json(cond: ConditionForm) -> dict[str, Any]:
+    out: dict[str, Any] = {"kind": "loyalty", "field": cond.field, "op": cond.op}
+    if cond.input == "tiers":
+        out["value"] = list(cond.picked)
+    elif cond.input == "top":
+        out["value"] = _whole(cond.value)
+    elif cond.input != "none":  # a tier's name, points, or points between two numbers
+        out["value"] = _trait_value(cond)
+    return out
+
+
 _TO_JSON: dict[str, Callable[[ConditionForm], dict[str, Any]]] = {
     "trait": _trait_json,
     "orders": _orders_json,
@@ -131,6 +142,7 @@ _TO_JSON: dict[str, Callable[[ConditionForm], dict[str, Any]]] = {
     "rfm": lambda c: {"kind": "rfm", "groups": list(c.picked)},
     "top_spenders": lambda c: {"kind": "top_spenders", "percent": _whole(c.value)},
     "random_bucket": _random_bucket_json,
+    "loyalty": _loyalty_json,
 }
 
 
@@ -242,6 +254,17 @@ def _random_bucket_form(cond: ConditionForm, raw: dict[str, Any]) -> None:
     cond.salt = as_text(raw.get("salt", 0))
 
 
+def _loyalty_form(cond: ConditionForm, raw: dict[str, Any]) -> None:
+    cond.field, cond.op = raw["field"], raw["op"]
+    value = raw.get("value")
+    if cond.op in ("in", "not_in"):
+        cond.picked = [str(v) for v in value]
+    elif isinstance(value, list):
+        _pair(cond, value)
+    else:
+        cond.value = as_text(value)
+
+
 # Each fills the row from the stored condition; False means the row cannot show it.
 _FROM_JSON: dict[str, Callable[[ConditionForm, dict[str, Any]], bool | None]] = {
     "trait": _trait_form,
@@ -256,6 +279,7 @@ _FROM_JSON: dict[str, Callable[[ConditionForm, dict[str, Any]], bool | None]] = 
     "rfm": _rfm_form,
     "top_spenders": _top_spenders_form,
     "random_bucket": _random_bucket_form,
+    "loyalty": _loyalty_form,
 }
 
 

@@ -16,6 +16,7 @@ KIND_LABELS = {
     "rfm": "RFM group",
     "top_spenders": "Top spenders",
     "random_bucket": "Random sample",
+    "loyalty": "Loyalty",
 }
 FIELD_LABELS = {
     "first_name": "First name",
@@ -64,6 +65,20 @@ METRIC_LABELS = {
     "order_count": "Number of orders",
     "average_order_value": "Average order ($)",
 }
+LOYALTY_FIELD_LABELS = {
+    "member": "membership",
+    "tier": "tier",
+    "balance": "points balance",
+    "lifetime_earned": "lifetime points",
+}
+# Loyalty operators that read differently from the same operators of a profile field.
+LOYALTY_OP_LABELS = {
+    "is_true": "is a member",
+    "is_false": "is not a member",
+    "at_least": "is at least",
+    "in_top": "is in the top",
+}
+NO_TIER_LABEL = "no tier"
 COUNT_OP_LABELS = {"at_least": "at least", "at_most": "at most", "exactly": "exactly"}
 ACTION_LABELS = {"opened": "opened", "clicked": "clicked", "received": "received"}
 CHANNEL_LABELS = {"email": "an email", "sms": "an SMS"}

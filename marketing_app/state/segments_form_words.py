@@ -13,6 +13,7 @@ from marketing_app.state.segments_form_labels import (
     CONSENT_LABELS,
     COUNT_OP_LABELS,
     FIELD_LABELS,
+    LOYALTY_FIELD_LABELS,
     MATCH_LABELS,
     MONTHS,
     OP_LABELS,
@@ -119,6 +120,36 @@ def _segment_words(raw: dict[str, Any], names: Names) -> str:
     return f"{'in' if raw.get('member', True) else 'not in'} segment “{name}”"
 
 
+def _points(value: Any) -> str:
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    return f"{value:,}" if isinstance(value, int | float) else str(value)
+
+
+def _tier_phrase(op: str, value: Any) -> str:
+    if op == "in_top":
+        return "is the top tier" if value == 1 else f"is one of the top {value}"
+    if op == "at_least":
+        return f"is {value} or higher"
+    shown = [name or "none" for name in value]
+    if op == "in":
+        return "is " + " or ".join(shown)
+    if len(shown) <= 2:
+        return f"is not {shown[0]}" if len(shown) == 1 else f"is neither {shown[0]} nor {shown[1]}"
+    return "is none of " + ", ".join(shown)
+
+
+def _loyalty_words(raw: dict[str, Any], names: Names) -> str:
+    field, op, value = raw["field"], raw["op"], raw.get("value")
+    if field == "member":
+        return "is a loyalty member" if op == "is_true" else "is not a loyalty member"
+    if field == "tier":
+        return "Loyalty tier " + _tier_phrase(op, value)
+    shown = f"{_points(value[0])} and {_points(value[1])}" if op == "between" else _points(value)
+    label = LOYALTY_FIELD_LABELS.get(field, field)
+    return f"Loyalty {label} {OP_LABELS[op]} {shown}"
+
+
 _WORDS: dict[str, Callable[[dict[str, Any], Names], str]] = {
     "trait": _trait_words,
     "orders": _orders_words,
@@ -134,6 +165,7 @@ _WORDS: dict[str, Callable[[dict[str, Any], Names], str]] = {
     "random_bucket": lambda raw, _: (
         f"random sample: buckets {raw.get('low', 0)} to {raw['high'] - 1} of 100"
     ),
+    "loyalty": _loyalty_words,
 }
 
 

@@ -16,7 +16,7 @@ from marketing_app.models.segments import SegmentKind
 from marketing_app.services import profiles, segments
 from marketing_app.services.event_processing import process_pending_events
 from marketing_app.services.ingestion import ingest_messages
-from marketing_app.services.segment_presets import preset_definition
+from marketing_app.services.segment_presets import PRESETS, preset_definition
 from marketing_app.services.tenants import get_tenant_by_slug
 from tests.e2e.conftest import login_and_wait, screenshot
 
@@ -225,7 +225,7 @@ def test_a_preset_creates_a_segment(page):
     login_and_wait(page, "owner@barber.example.com")
     page.goto("/t/sharp-co/segments")
     expect(page.get_by_text("No segments yet")).to_be_visible(timeout=SLOW)
-    expect(page.locator(".preset-card")).to_have_count(13)
+    expect(page.locator(".preset-card")).to_have_count(len(PRESETS))
     page.fill("#preset-high_value-value", "100")
     screenshot(page, "segments-empty-with-presets")
     page.click("#preset-high_value-create")

@@ -12,7 +12,17 @@ from marketing_app.services.segment_oracle import evaluate, load_profile_facts
 from marketing_app.services.segment_sql import members_query
 from marketing_app.services.segments import compile_context
 from tests.factories import make_tenant
-from tests.segment_world import EVENT_NAMES, NOW, PRODUCTS, WORDS, build_world, sqlite_session
+from tests.segment_world import (
+    DROPPED_TIER,
+    EVENT_NAMES,
+    LOYALTY_TIERS,
+    NOW,
+    POINTS,
+    PRODUCTS,
+    WORDS,
+    build_world,
+    sqlite_session,
+)
 
 WORLDS: dict = {}
 
@@ -63,6 +73,40 @@ def trait_conditions(draw):
     return sd.TraitCondition(field=field, op=op, value=value)
 
 
+# Tier names as a definition may give them: other casing, no tier, a dropped one.
+TIER_NAMES = [*LOYALTY_TIERS, "gold", "", DROPPED_TIER]
+loyalty_conditions = st.one_of(
+    st.builds(
+        sd.LoyaltyCondition, field=st.just("member"), op=st.sampled_from(["is_true", "is_false"])
+    ),
+    st.builds(
+        sd.LoyaltyCondition,
+        field=st.just("tier"),
+        op=st.sampled_from(["in", "not_in"]),
+        value=st.lists(st.sampled_from(TIER_NAMES), min_size=1, max_size=3),
+    ),
+    st.builds(
+        sd.LoyaltyCondition,
+        field=st.just("tier"),
+        op=st.just("at_least"),
+        value=st.sampled_from([t for t in TIER_NAMES if t]),
+    ),
+    st.builds(
+        sd.LoyaltyCondition, field=st.just("tier"), op=st.just("in_top"), value=st.integers(1, 5)
+    ),
+    st.builds(
+        sd.LoyaltyCondition,
+        field=st.sampled_from(["balance", "lifetime_earned"]),
+        op=st.sampled_from(["eq", "gt", "gte", "lt", "lte"]),
+        value=st.sampled_from([*POINTS, -1, 499.5]),
+    ),
+    st.builds(
+        sd.LoyaltyCondition,
+        field=st.sampled_from(["balance", "lifetime_earned"]),
+        op=st.just("between"),
+        value=st.tuples(st.sampled_from([-5, 0, 1, 500]), st.sampled_from([500, 3000])).map(list),
+    ),
+)
 windows = st.sampled_from([None, 1, 30, 60, 90, 365])
 filters = st.one_of(
     st.builds(
@@ -136,6 +180,7 @@ conditions = st.one_of(
         high=st.integers(51, 100),
         salt=st.integers(0, 99),
     ),
+    loyalty_conditions,
 )
 groups = st.recursive(
     conditions,
@@ -172,6 +217,12 @@ def test_nested_and_or_not_groups_agree_with_the_evaluator(world, root):
     _agree(world, root)
 
 
+@settings(max_examples=120, deadline=None, suppress_health_check=list(HealthCheck))
+@given(condition=loyalty_conditions)
+def test_loyalty_conditions_agree_with_the_evaluator(world, condition):
+    _agree(world, condition)
+
+
 def test_membership_of_another_segment_agrees(world):
     segment_id = world[2]["segment_id"]
     for member in (True, False):
@@ -201,6 +252,9 @@ ONE_OF_EACH_KIND = [
     sd.RfmCondition(groups=["Champions", "Lost"]),
     sd.TopSpendersCondition(percent=25),
     sd.RandomBucketCondition(low=0, high=50, salt=3),
+    sd.LoyaltyCondition(field="tier", op="in", value=["Gold", "platinum"]),
+    sd.LoyaltyCondition(field="tier", op="at_least", value="Silver"),
+    sd.LoyaltyCondition(field="balance", op="lt", value=500),
 ]
 
 

@@ -66,6 +66,14 @@ CONDITIONS: list[dict] = [
     {"kind": "rfm", "groups": ["Champions", "At Risk"]},
     {"kind": "top_spenders", "percent": 10},
     {"kind": "random_bucket", "low": 10, "high": 60, "salt": 3},
+    {"kind": "loyalty", "field": "member", "op": "is_true"},
+    {"kind": "loyalty", "field": "member", "op": "is_false"},
+    {"kind": "loyalty", "field": "tier", "op": "in", "value": ["Gold", "Platinum"]},
+    {"kind": "loyalty", "field": "tier", "op": "not_in", "value": ["", "Bronze"]},
+    {"kind": "loyalty", "field": "tier", "op": "at_least", "value": "Silver"},
+    {"kind": "loyalty", "field": "tier", "op": "in_top", "value": 2},
+    {"kind": "loyalty", "field": "balance", "op": "gte", "value": 500},
+    {"kind": "loyalty", "field": "lifetime_earned", "op": "between", "value": [100, 2500.5]},
 ]
 # What a new row of these kinds still needs from the user.
 BLANKS = {
@@ -210,3 +218,71 @@ def test_words_use_names_and_plain_phrases():
     assert condition_words(CONDITIONS[21], {}) == "never did “Cart Abandoned” in the last 7 days"
     assert condition_words(CONDITIONS[7], {}) == "Birthday is in month April"
     assert definition_heading({}) == "Every customer of the tenant (no conditions)."
+
+
+def _words(condition: dict) -> str:
+    return condition_words(condition, {})
+
+
+def test_loyalty_conditions_read_as_plain_words():
+    loyalty = [c for c in CONDITIONS if c["kind"] == "loyalty"]
+    assert [_words(c) for c in loyalty] == [
+        "is a loyalty member",
+        "is not a loyalty member",
+        "Loyalty tier is Gold or Platinum",
+        "Loyalty tier is neither none nor Bronze",
+        "Loyalty tier is Silver or higher",
+        "Loyalty tier is one of the top 2",
+        "Loyalty points balance at least 500",
+        "Loyalty lifetime points between 100 and 2,500.5",
+    ]
+    top = {"kind": "loyalty", "field": "tier", "op": "in_top", "value": 1}
+    assert _words(top) == "Loyalty tier is the top tier"
+    assert _words({**top, "op": "not_in", "value": ["Gold"]}) == "Loyalty tier is not Gold"
+    three = {**top, "op": "not_in", "value": ["Gold", "Silver", ""]}
+    assert _words(three) == "Loyalty tier is none of Gold, Silver, none"
+    assert _words({**top, "op": "in", "value": [""]}) == "Loyalty tier is none"
+
+
+def test_a_loyalty_row_asks_for_what_its_test_needs():
+    row = form.new_condition("loyalty")
+    groups = [form.GroupForm(conditions=[row])]
+    assert (row.field, row.op, row.input) == ("member", "is_true", "none")
+    assert [o.label for o in row.ops] == ["is a member", "is not a member"]
+    row.field, row.op = "tier", ""  # what the builder does when the field changes
+    form.normalize(groups)
+    assert (row.op, row.input) == ("in", "tiers")
+    assert [o.value for o in row.ops] == ["in", "not_in", "at_least", "in_top"]
+    assert form.missing_input(groups) == "Group 1, condition 1: choose at least one tier."
+    row.picked = ["", "Gold"]
+    assert form.missing_input(groups) == ""
+    (condition,) = sd.iter_conditions(parse_definition(to_definition("and", groups)).root)
+    assert condition == sd.LoyaltyCondition(field="tier", op="in", value=["", "Gold"])
+    row.op = "at_least"
+    form.normalize(groups)
+    assert form.missing_input(groups) == "Group 1, condition 1: choose a tier."
+    row.field, row.op, row.value = "balance", "", "1,500"
+    form.normalize(groups)
+    assert (row.op, row.input) == ("gt", "number")
+    (condition,) = sd.iter_conditions(parse_definition(to_definition("and", groups)).root)
+    assert (condition.field, condition.op, condition.value) == ("balance", "gt", 1500)
+
+
+def test_tier_choices_list_the_program_and_no_tier():
+    named, picks = form.tier_options(["Bronze", "Gold"])
+    assert [(o.value, o.label) for o in named] == [("Bronze", "Bronze"), ("Gold", "Gold")]
+    assert [(o.value, o.label) for o in picks] == [
+        ("", "no tier"),
+        *[(t, t) for t in ("Bronze", "Gold")],
+    ]
+    assert form.tier_options([]) == ([], [form.Option("", "no tier")])
+
+
+def test_an_unknown_tier_from_the_service_marks_its_row():
+    message = "condition #1 > #2: unknown tier 'Gold'"
+    groups = [
+        form.GroupForm(conditions=[form.new_condition("trait"), form.new_condition("loyalty")])
+    ]
+    form.mark_error(groups, message)
+    assert [c.error for c in groups[0].conditions] == [False, True]
+    assert form.friendly_error(message) == "Group 1, condition 2: unknown tier 'Gold'"

@@ -149,7 +149,7 @@ conditions = st.one_of(
         within_days=windows,
         metric=st.sampled_from(["total_spent", "order_count", "average_order_value"]),
         op=st.sampled_from(["eq", "gt", "gte", "lt", "lte"]),
-        value=st.sampled_from([0, 1, 2, 25, 250, 500, 600]),
+        value=st.sampled_from([-1, 0, 1, 2, 25, 250, 500, 600]),
     ),
     st.builds(
         sd.OrderedProductCondition,
@@ -221,6 +221,14 @@ def test_nested_and_or_not_groups_agree_with_the_evaluator(world, root):
 @given(condition=loyalty_conditions)
 def test_loyalty_conditions_agree_with_the_evaluator(world, condition):
     _agree(world, condition)
+
+
+def test_comparisons_that_hold_at_zero_include_profiles_with_nothing(world):
+    """Without orders or a loyalty account a profile counts as 0, also for a negative bound."""
+    for op, value in (("gt", -1), ("gte", -1), ("between", [-5, 0]), ("lt", 1)):
+        _agree(world, sd.OrderMetricCondition(metric="order_count", op=op, value=value))
+        _agree(world, sd.OrderMetricCondition(metric="total_spent", op=op, value=value))
+        _agree(world, sd.LoyaltyCondition(field="balance", op=op, value=value))
 
 
 def test_membership_of_another_segment_agrees(world):

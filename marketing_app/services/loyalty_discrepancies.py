@@ -264,60 +264,78 @@ def resolve_discrepancy(
                 field="resolution",
             )
         target = row.external_points
-    _decide(session, settings, row, resolution, target, actor, reason, actor_user_id)
+    _decide(session, settings, row, _Decision(resolution, target, actor, reason, actor_user_id))
     return get_discrepancy(session=session, tenant_id=tenant_id, discrepancy_id=row.id)
 
 
+@dataclass(frozen=True)
+class _Decision:
+    resolution: str
+    target: int | None  # the balance to set; None: keep the balance
+    actor: str
+    reason: str
+    actor_user_id: uuid.UUID | None
+
+
 def _decide(
-    session: Session,
-    settings: LoyaltySettings,
-    row: LoyaltyDiscrepancy,
-    resolution: str,
-    target: int | None,
-    actor: str,
-    reason: str,
-    actor_user_id: uuid.UUID | None,
+    session: Session, settings: LoyaltySettings, row: LoyaltyDiscrepancy, decision: _Decision
 ) -> None:
-    """Credit pending orders, move the balance to `target` (None: keep it) with one entry,
-    record the decision and audit it."""
-    tenant_id, contact_id, now = row.tenant_id, row.contact_id, utcnow()
-    credit_orders(session=session, tenant_id=tenant_id, contact_id=contact_id, now=now)
-    account = lock_account(session, tenant_id, contact_id)
-    balance = account.balance if account else 0
-    lifetime = account.lifetime_earned if account else 0
-    target = balance if target is None else target
-    delta = target - balance
-    entry = entry_row(
-        tenant_id=tenant_id,
-        contact_id=contact_id,
-        kind=LedgerKind.ADJUST,
-        source=RECONCILIATION_SOURCE,
-        source_key=str(row.id),
-        points=delta,
-        earned=max(delta, -lifetime),
-        reason=f"Reconciliation, {RESOLUTION_LABELS[resolution]}: {reason}",
-        now=now,
-    )
-    if delta >= 0:
-        record_entries(session, tenant_id, settings, [entry], now)
-    elif spend_points(session, settings, entry, now) is None:
-        raise Conflict(f"The balance changed to {balance:,} points meanwhile; try again.")
-    written = find_entry(session, tenant_id, RECONCILIATION_SOURCE, str(row.id))
-    row.status, row.resolution, row.resolved_points = DiscrepancyStatus.RESOLVED, resolution, target
-    row.resolved_by, row.reason, row.resolved_at = actor[:200], reason, now
-    row.entry_id = written.id if written else None
+    """Credit pending orders, move the balance with one entry, record the decision, audit."""
+    now = utcnow()
+    credit_orders(session=session, tenant_id=row.tenant_id, contact_id=row.contact_id, now=now)
+    target, change, entry_id = _set_balance(session, settings, row, decision, now)
+    row.status, row.resolution = DiscrepancyStatus.RESOLVED, decision.resolution
+    row.resolved_points, row.entry_id, row.resolved_at = target, entry_id, now
+    row.resolved_by, row.reason = decision.actor[:200], decision.reason
     session.add(row)
     record_audit(
         session=session,
-        tenant_id=tenant_id,
-        actor_user_id=actor_user_id,
-        actor_label=actor[:200],
+        tenant_id=row.tenant_id,
+        actor_user_id=decision.actor_user_id,
+        actor_label=decision.actor[:200],
         action="loyalty.discrepancy_resolved",
         target_type="loyalty_discrepancy",
         target_id=str(row.id),
-        details={"resolution": resolution, "points": target, "change": delta, "reason": reason},
+        details={
+            "resolution": decision.resolution,
+            "points": target,
+            "change": change,
+            "reason": decision.reason,
+        },
     )
     session.flush()
+
+
+def _set_balance(
+    session: Session,
+    settings: LoyaltySettings,
+    row: LoyaltyDiscrepancy,
+    decision: _Decision,
+    now: datetime,
+) -> tuple[int, int, int | None]:
+    """One entry taking the (locked) balance to the decided figure: (figure, change, entry id).
+    Added points count toward tiers; removed ones take lifetime points down to zero at most."""
+    account = lock_account(session, row.tenant_id, row.contact_id)
+    balance = account.balance if account else 0
+    target = balance if decision.target is None else decision.target
+    change = target - balance
+    entry = entry_row(
+        tenant_id=row.tenant_id,
+        contact_id=row.contact_id,
+        kind=LedgerKind.ADJUST,
+        source=RECONCILIATION_SOURCE,
+        source_key=str(row.id),
+        points=change,
+        earned=max(change, -(account.lifetime_earned if account else 0)),
+        reason=f"Reconciliation, {RESOLUTION_LABELS[decision.resolution]}: {decision.reason}",
+        now=now,
+    )
+    if change >= 0:
+        record_entries(session, row.tenant_id, settings, [entry], now)
+    elif spend_points(session, settings, entry, now) is None:
+        raise Conflict(f"The balance changed to {balance:,} points meanwhile; try again.")
+    written = find_entry(session, row.tenant_id, RECONCILIATION_SOURCE, str(row.id))
+    return target, change, written.id if written else None
 
 
 def bulk_accept(
@@ -351,7 +369,7 @@ def bulk_accept(
             resolution, target = Resolution.ACCEPT_EXTERNAL, row.external_points
         else:
             resolution, target = Resolution.KEEP_OURS, None
-        _decide(session, settings, row, resolution, target, actor, reason, actor_user_id)
+        _decide(session, settings, row, _Decision(resolution, target, actor, reason, actor_user_id))
         resolved += 1
     return resolved
 

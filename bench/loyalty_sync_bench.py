@@ -49,7 +49,7 @@ from marketing_app.providers.alpineiq import CONTACTS_PAGE_SIZE
 from marketing_app.providers.alpineiq import DEFAULT_RATE_LIMITS as DEFAULT_AIQ_LIMITS
 from marketing_app.providers.rate_limit import RateLimiter
 from marketing_app.services.job_execution import run_job
-from marketing_app.services.loyalty_aiq_sync import save_alpineiq_credentials
+from marketing_app.services.loyalty_aiq_account import save_alpineiq_credentials
 from marketing_app.services.loyalty_programs import preset_settings, save_program
 from marketing_app.services.loyalty_sync import save_alleaves_credentials
 from marketing_app.services.loyalty_sync_runs import request_sync

@@ -73,3 +73,22 @@ def refresh_statistics(session: Session, tables: Iterable[str]) -> list[str]:
         except DBAPIError:
             return []
     return stale
+
+
+class StatisticsWatch:
+    """Checks `tables` (one catalog query) only once a sync has written STALE_MIN_ROWS rows
+    since the last check: a page that wrote little costs no round trip."""
+
+    def __init__(self, session: Session, tables: Iterable[str]) -> None:
+        self.session = session
+        self.tables = tuple(tables)
+        self.written = 0
+
+    def wrote(self, rows: int) -> None:
+        self.written += rows
+
+    def check(self) -> list[str]:
+        if self.written < STALE_MIN_ROWS:
+            return []
+        self.written = 0
+        return refresh_statistics(self.session, self.tables)

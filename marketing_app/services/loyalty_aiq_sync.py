@@ -1,8 +1,7 @@
 """Alpine IQ balances: every contact's points into `ExternalLoyaltyBalance`, set-based.
 
-Credentials: a `ProviderCredential` with provider "alpineiq"; its encrypted secret is the API
-key and its `config` holds `{"uid": "<account uid>", "base_url": "https://..."}`
-(`save_alpineiq_credentials`).
+The account (credentials, client, the reads started early, the state) is
+`loyalty_aiq_account`.
 
 One sync reads Alpine IQ's loyalty settings once (accrual rate, tiers, expiry: kept in the
 sync state so reconciliation can tell a configuration mismatch), then pages through the
@@ -31,52 +30,42 @@ from typing import Any
 
 from sqlalchemy import text
 from sqlalchemy.dialects import sqlite
-from sqlmodel import Session, select
+from sqlmodel import Session
 
-from marketing_app.domain.errors import (
-    DomainError,
-    InvalidInput,
-    NotFound,
-    ProviderError,
-    ProviderUnavailable,
-)
-from marketing_app.models import ExternalLoyaltyBalance, ProviderCredential
+from marketing_app.domain.errors import ProviderError, ProviderUnavailable
+from marketing_app.models import ExternalLoyaltyBalance
 from marketing_app.models.base import utcnow
-from marketing_app.providers.alpineiq import (
-    DEFAULT_BASE_URL,
-    AiqContact,
-    AiqLoyaltySettings,
-    AlpineIQClient,
-)
+from marketing_app.providers.alpineiq import AiqContact
 from marketing_app.providers.wire import Page
-from marketing_app.services.credentials import reveal_credential, set_credential
+from marketing_app.services.bulk_reads import StatisticsWatch
 from marketing_app.services.identity import IdentityMap
-from marketing_app.services.loyalty_programs import refuse_nul
+from marketing_app.services.loyalty_aiq_account import (
+    PROVIDER,
+    AiqReads,
+    program_state,
+    save_aiq_state,
+    start_alpineiq_reads,
+)
+
+# The account's helpers, importable from here too (the UI and tests connect through these).
+from marketing_app.services.loyalty_aiq_account import aiq_state as aiq_state
+from marketing_app.services.loyalty_aiq_account import alpineiq_program as alpineiq_program
+from marketing_app.services.loyalty_aiq_account import (
+    save_alpineiq_credentials as save_alpineiq_credentials,
+)
 from marketing_app.services.loyalty_sync import (
     KEPT_SKIPS,
     Progress,
     describe_error,
     outcome_state,
-    save_sync_state,
-    sync_state,
-    validated_base_url,
 )
-from marketing_app.services.loyalty_sync_people import contact_person, map_people, owner
+from marketing_app.services.loyalty_sync_people import (
+    IDENTITY_TABLES,
+    contact_person,
+    map_people,
+    owner,
+)
 from marketing_app.services.provider_calls import CallLog
-
-PROVIDER = "alpineiq"
-UID_LENGTH = 100
-
-
-class AiqSyncFailed(DomainError):
-    """Alpine IQ could not be read; the balances already stored stay as they were."""
-
-
-@dataclass(frozen=True)
-class AiqCredentials:
-    api_key: str
-    uid: str
-    base_url: str
 
 
 @dataclass
@@ -97,83 +86,6 @@ class AiqSyncResult:
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
-
-
-# --- credentials and state -------------------------------------------------------------------
-
-
-def save_alpineiq_credentials(
-    *,
-    session: Session,
-    tenant_id: uuid.UUID,
-    api_key: str,
-    uid: str,
-    base_url: str = DEFAULT_BASE_URL,
-) -> ProviderCredential:
-    """Store the tenant's Alpine IQ key (encrypted), account uid and address."""
-    uid = refuse_nul(str(uid or "").strip(), "uid", "An account uid")
-    if not uid or len(uid) > UID_LENGTH or any(ch.isspace() or ch in "/?#" for ch in uid):
-        raise InvalidInput("Give the Alpine IQ account uid (letters and digits).", field="uid")
-    refuse_nul(api_key or "", "secret", "An API key")
-    config = {"uid": uid, "base_url": validated_base_url(base_url)}
-    return set_credential(
-        session=session, tenant_id=tenant_id, provider=PROVIDER, secret=api_key, config=config
-    )
-
-
-def alpineiq_credentials(*, session: Session, tenant_id: uuid.UUID) -> AiqCredentials | None:
-    """The tenant's Alpine IQ account, or None when not configured (no credential or uid)."""
-    row = session.exec(
-        select(ProviderCredential).where(
-            ProviderCredential.tenant_id == tenant_id, ProviderCredential.provider == PROVIDER
-        )
-    ).first()
-    config = (row.config or {}) if row else {}
-    if not config.get("uid"):
-        return None
-    api_key = reveal_credential(session=session, tenant_id=tenant_id, provider=PROVIDER)
-    return AiqCredentials(
-        api_key, str(config["uid"]), str(config.get("base_url") or DEFAULT_BASE_URL)
-    )
-
-
-def aiq_state(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
-    return dict(sync_state(session=session, tenant_id=tenant_id).get(PROVIDER) or {})
-
-
-def _save_aiq_state(session: Session, tenant_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    state = {**aiq_state(session=session, tenant_id=tenant_id), **changes}
-    save_sync_state(session, tenant_id, {PROVIDER: state})
-
-
-def alpineiq_program(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any] | None:
-    """Alpine IQ's loyalty settings as last read: {"name", "points_per_dollar" (a decimal
-    string), "expiration_days", "tiers": [{"points", "discount_percent", "name"}], "read_at"};
-    None before the first successful read."""
-    return aiq_state(session=session, tenant_id=tenant_id).get("program")
-
-
-def _program_state(settings: AiqLoyaltySettings, now: datetime) -> dict[str, Any]:
-    return {
-        "name": settings.name,
-        "points_per_dollar": str(settings.points_per_dollar),
-        "expiration_days": settings.expiration_days,
-        "tiers": [
-            {"points": t.points, "discount_percent": str(t.discount_percent), "name": t.name}
-            for t in settings.tiers
-        ],
-        "read_at": now.isoformat(),
-    }
-
-
-def client_for(credentials: AiqCredentials, log: CallLog, **options: Any) -> AlpineIQClient:
-    return AlpineIQClient(
-        api_key=credentials.api_key,
-        uid=credentials.uid,
-        base_url=credentials.base_url,
-        on_call=log,
-        **options,
-    )
 
 
 # --- balances --------------------------------------------------------------------------------
@@ -238,10 +150,12 @@ class _AiqRun:
     log: CallLog
     progress: Progress | None
     ids: IdentityMap = field(init=False)
+    watch: StatisticsWatch = field(init=False)
     seen: dict[int, str] = field(default_factory=dict)  # profile -> contact id it got
 
     def __post_init__(self) -> None:
         self.ids = IdentityMap(self.session, self.tenant_id)
+        self.watch = StatisticsWatch(self.session, IDENTITY_TABLES)
 
 
 def _balance_rows(run: _AiqRun, contacts: list[AiqContact], people, now: datetime) -> list:
@@ -273,11 +187,14 @@ def _skip(result: AiqSyncResult, record_id: str | None, reason: str) -> None:
         result.skip_reasons.append(f"contact {record_id or '?'}: {reason}"[:300])
 
 
-def _store_page(run: _AiqRun, page: Page[AiqContact]) -> None:
-    result, now = run.result, utcnow()
+def _store_page(run: _AiqRun, page: Page[AiqContact], now: datetime) -> None:
+    result = run.result
     people = [contact_person(contact) for contact in page.records]
     result.contacts += len(people)
-    result.profiles_created += map_people(run.session, run.tenant_id, run.ids, people)
+    run.watch.check()  # earlier pages' profiles may have outgrown the statistics
+    created = map_people(run.session, run.tenant_id, run.ids, people)
+    result.profiles_created += created
+    run.watch.wrote(len(people) + created)
     result.balances += upsert_balances(run.session, _balance_rows(run, page.records, people, now))
     result.skipped += len(page.skipped)
     for skipped in page.skipped:
@@ -291,22 +208,22 @@ def _store_page(run: _AiqRun, page: Page[AiqContact]) -> None:
         )
 
 
-def _read_program(client: AlpineIQClient, session, tenant_id, result: AiqSyncResult) -> None:
+def _read_program(reads: AiqReads, session, tenant_id, result: AiqSyncResult) -> None:
     """Alpine IQ's settings into the state; a refusal or garbage is noted and the balances
     still sync (an outage is not: it stops the sync)."""
     try:
-        settings = client.get_loyalty_settings()
+        settings = reads.settings.result()
     except ProviderUnavailable:
         raise
     except ProviderError as exc:
         result.program_error = describe_error(exc)
-        _save_aiq_state(session, tenant_id, {"program_error": result.program_error})
+        save_aiq_state(session, tenant_id, {"program_error": result.program_error})
         return
-    program = _program_state(settings, utcnow())
+    program = program_state(settings, utcnow())
     changes = {"program": program, "program_error": None}
     # Where reconciliation reads Alpine IQ's accrual rate (RATE_KEYS there).
     changes["points_per_dollar"] = program["points_per_dollar"]
-    _save_aiq_state(session, tenant_id, changes)
+    save_aiq_state(session, tenant_id, changes)
 
 
 def sync_alpineiq_balances(
@@ -316,29 +233,35 @@ def sync_alpineiq_balances(
     progress: Progress | None = None,
     job_id: uuid.UUID | None = None,
     now: datetime | None = None,
+    reads: AiqReads | None = None,
     **client_options: Any,
 ) -> AiqSyncResult:
     """Read every Alpine IQ contact's points into the tenant's external balances.
 
-    `client_options` go to `AlpineIQClient` (retry, rate_limits, limiter_storage_uri,
-    contacts_page_size, on_call...); every call is logged under `job_id`. A provider failure
-    is recorded in the state and returned as `result.error`; the caller commits either way.
+    `reads` continues reads a caller started earlier (`start_alpineiq_reads`, closed by the
+    caller); otherwise `client_options` go to `AlpineIQClient` (retry, rate_limits,
+    limiter_storage_uri, contacts_page_size, on_call...). Every call is logged under `job_id`.
+    A provider failure is recorded in the state and returned as `result.error`; the caller
+    commits either way.
     """
-    credentials = alpineiq_credentials(session=session, tenant_id=tenant_id)
-    if credentials is None:
-        raise NotFound("No Alpine IQ credentials configured.")
     started, clock = now or utcnow(), time.perf_counter()
-    log = CallLog(tenant_id=tenant_id, job_id=job_id, forward=client_options.pop("on_call", None))
-    run = _AiqRun(session, tenant_id, AiqSyncResult(), log, progress)
+    own = reads is None
+    if own:
+        reads = start_alpineiq_reads(
+            session=session, tenant_id=tenant_id, job_id=job_id, **client_options
+        )
+    run = _AiqRun(session, tenant_id, AiqSyncResult(), reads.log, progress)
     try:
-        with client_for(credentials, log, **client_options) as client:
-            _read_program(client, session, tenant_id, run.result)
-            for page in client.iter_contact_pages():
-                _store_page(run, page)
+        _read_program(reads, session, tenant_id, run.result)
+        for page, read_at in reads.pages():
+            _store_page(run, page, read_at)
     except ProviderError as exc:
         run.result.error = describe_error(exc)
-    log.flush(session)
-    run.result.calls, run.result.rate_limited = log.calls, log.rate_limited
+    finally:
+        if own:
+            reads.close()
+    reads.log.flush(session)
+    run.result.calls, run.result.rate_limited = reads.log.calls, reads.log.rate_limited
     run.result.seconds = round(time.perf_counter() - clock, 3)
-    _save_aiq_state(session, tenant_id, outcome_state(started, run.result))
+    save_aiq_state(session, tenant_id, outcome_state(started, run.result))
     return run.result

@@ -45,7 +45,7 @@ from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import AlleavesClient, PosOrder
 from marketing_app.providers.wire import Page
 from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
-from marketing_app.services.bulk_reads import one_of, refresh_statistics
+from marketing_app.services.bulk_reads import StatisticsWatch, one_of
 from marketing_app.services.credentials import reveal_credential, set_credential
 from marketing_app.services.identity import IdentityMap
 from marketing_app.services.loyalty_programs import (
@@ -56,6 +56,7 @@ from marketing_app.services.loyalty_programs import (
 )
 from marketing_app.services.loyalty_refunds import CANCELLATION
 from marketing_app.services.loyalty_sync_people import (
+    IDENTITY_TABLES,
     customer_person,
     map_people,
     order_person,
@@ -233,7 +234,6 @@ def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[st
     """Insert-or-ignore the page's orders and the new ones' items; POS id -> our order id.
     Queues the page's points and the facts of the contacts that got new orders."""
     session, tenant_id = run.session, run.tenant_id
-    refresh_statistics(session, ("orders",))  # earlier pages may have outgrown them
     locations = _locations(session, tenant_id, orders, run.state)
     rows = _order_rows(tenant_id, orders, buyers, run.ids, locations)
     new = write_returning_new_keys(session=session, model=Order, rows=rows, key="external_id")
@@ -242,6 +242,7 @@ def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[st
     insert_ignoring_duplicates(session=session, model=OrderItem, rows=items, copy_key="sku")
     run.result.orders_created += len(new)
     run.result.items_created += len(items)
+    run.watch.wrote(len(new) + len(items))
     touched = {row["contact_id"] for row in rows if row["external_id"] in new}
     _queue_points(run.pending, orders, order_ids, touched)
     return order_ids
@@ -275,11 +276,20 @@ class _PosRun:
     progress: Progress | None = None
     settings: LoyaltySettings | None = None
     ids: IdentityMap = field(init=False)
+    watch: StatisticsWatch = field(init=False)
     pending: PendingPoints = field(default_factory=PendingPoints)
     totals: dict[str, int] = field(default_factory=lambda: {"customers": 0, "orders": 1})
 
     def __post_init__(self) -> None:
         self.ids = IdentityMap(self.session, self.tenant_id)
+        self.watch = StatisticsWatch(self.session, (*IDENTITY_TABLES, "orders"))
+
+    def map_people(self, people: list) -> None:
+        """Profiles for these people; tables the earlier pages outgrew are analyzed first."""
+        self.watch.check()
+        created = map_people(self.session, self.tenant_id, self.ids, people)
+        self.result.profiles_created += created
+        self.watch.wrote(len(people) + created)
 
     def page_done(self, page: Page, kind: str) -> None:
         result = self.result
@@ -306,7 +316,7 @@ def _sync_customers(run: _PosRun, client: AlleavesClient, since: datetime | None
     for page in client.iter_customer_pages(updated_since=since):
         people = [customer_person(customer) for customer in page.records]
         run.result.customers += len(people)
-        run.result.profiles_created += map_people(run.session, run.tenant_id, run.ids, people)
+        run.map_people(people)
         run.page_done(page, "customers")
 
 
@@ -315,8 +325,7 @@ def _sync_orders(run: _PosRun, pages: Iterator[Page[PosOrder]]) -> None:
         orders = page.records
         buyers = [order_person(order) for order in orders]
         run.result.orders += len(orders)
-        known = [buyer for buyer in buyers if buyer]
-        run.result.profiles_created += map_people(run.session, run.tenant_id, run.ids, known)
+        run.map_people([buyer for buyer in buyers if buyer])
         _store_orders(run, orders, buyers)
         if len(run.pending) >= POINTS_BATCH:
             run.apply_points()

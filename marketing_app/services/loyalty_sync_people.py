@@ -14,7 +14,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import insert
+from sqlalchemy import and_, insert, or_
 from sqlmodel import Session, select
 
 from marketing_app.models import Contact, ContactIdentity
@@ -22,10 +22,11 @@ from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import PosCustomer, PosOrder
 from marketing_app.providers.alpineiq import AiqContact
 from marketing_app.services.bulk import insert_ignoring_duplicates
-from marketing_app.services.bulk_reads import one_of, refresh_statistics
+from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.identity import IdentityMap, normalize_email, normalize_phone
 
 IDENTIFIER_LENGTH = 320  # ContactIdentity.value
+# What the lookups read: a sync checks their statistics as it grows them (bulk_reads).
 IDENTITY_TABLES = ("contacts", "contact_identities")
 # A sync sees the same few thousand addresses on every page (customers, then their orders):
 # validating each once instead of once per order took a sixth of a 3,000-order sync.
@@ -98,35 +99,53 @@ def owner(ids: IdentityMap, person: Person) -> int | None:
 
 
 def _preload(session: Session, tenant_id, ids: IdentityMap, people: list[Person]) -> None:
-    """The identity rows of these people's identifiers into `ids`: one query per kind on the
-    unique (tenant, kind, value) index (IdentityMap.preload's (kind, value) IN list of
-    thousands of pairs took half a second per thousand customers)."""
+    """The identity rows of these people's identifiers into `ids`, in one query on the unique
+    (tenant, kind, value) index (IdentityMap.preload's (kind, value) IN list of thousands of
+    pairs took half a second per thousand customers)."""
     wanted: dict[str, set[str]] = defaultdict(set)
     for person in people:
         for kind, value in person.identifiers():
             if (kind, value) not in ids.owner:
                 wanted[kind].add(value)
-    for kind, values in sorted(wanted.items()):
-        for match in one_of(session, ContactIdentity.value, values):
-            rows = session.exec(
-                select(ContactIdentity.value, ContactIdentity.contact_id).where(
-                    ContactIdentity.tenant_id == tenant_id, ContactIdentity.kind == kind, match
-                )
+    identity = ContactIdentity
+    matches = [
+        and_(identity.kind == kind, match)
+        for kind, values in sorted(wanted.items())
+        for match in one_of(session, identity.value, values)
+    ]
+    if matches:
+        rows = session.exec(
+            select(identity.kind, identity.value, identity.contact_id).where(
+                identity.tenant_id == tenant_id, or_(*matches)
             )
-            ids.owner.update({(kind, value): contact_id for value, contact_id in rows})
+        )
+        ids.owner.update({(kind, value): contact_id for kind, value, contact_id in rows})
 
 
 def _contacts_by_field(session: Session, tenant_id, people: list[Person], ids) -> None:
     """Profiles that hold an email or phone without an identity row count as matches too."""
-    for name in ("email", "phone"):
-        values = {getattr(p, name) for p in people if getattr(p, name)}
-        values -= {v for k, v in ids.owner if k == name}
-        column = getattr(Contact, name)
-        for match in one_of(session, column, values):
-            rows = session.exec(
-                select(column, Contact.id).where(Contact.tenant_id == tenant_id, match)
-            )
-            ids.owner.update({(name, value): contact_id for value, contact_id in rows})
+    wanted = {
+        name: {
+            value for p in people if (value := getattr(p, name)) and (name, value) not in ids.owner
+        }
+        for name in ("email", "phone")
+    }
+    matches = [
+        match
+        for name, values in wanted.items()
+        for match in one_of(session, getattr(Contact, name), values)
+    ]
+    if not matches:
+        return
+    rows = session.exec(
+        select(Contact.email, Contact.phone, Contact.id).where(
+            Contact.tenant_id == tenant_id, or_(*matches)
+        )
+    )
+    for email, phone, contact_id in rows:
+        for name, value in (("email", email), ("phone", phone)):
+            if value in wanted[name]:
+                ids.owner[(name, value)] = contact_id
 
 
 def _create_profiles(session: Session, tenant_id, groups: list[list[Person]]) -> list[int]:
@@ -168,7 +187,6 @@ def map_people(
 ) -> int:
     """Every person gets a profile (found or created) and its identities; returns created."""
     people = list(people)
-    refresh_statistics(session, IDENTITY_TABLES)  # earlier pages may have outgrown them
     _preload(session, tenant_id, ids, people)
     stored = set(ids.owner)  # identity rows (earlier pages attached what they matched)
     _contacts_by_field(session, tenant_id, people, ids)

@@ -26,11 +26,14 @@ from marketing_app.services.bulk import insert_ignoring_duplicates
 from marketing_app.services.identity import IdentityMap
 from marketing_app.services.job_runs import ACTIVE_STATUSES
 from marketing_app.services.loyalty_adjustments import require_contact
-from marketing_app.services.loyalty_aiq_sync import PROVIDER as ALPINEIQ
-from marketing_app.services.loyalty_aiq_sync import (
-    AiqSyncResult,
+from marketing_app.services.loyalty_aiq_account import PROVIDER as ALPINEIQ
+from marketing_app.services.loyalty_aiq_account import (
     alpineiq_credentials,
     client_for,
+    start_alpineiq_reads,
+)
+from marketing_app.services.loyalty_aiq_sync import (
+    AiqSyncResult,
     sync_alpineiq_balances,
     upsert_balances,
 )
@@ -202,26 +205,34 @@ def sync_loyalty(
     outcome = LoyaltySyncOutcome()
     reconciling = get_program(session=session, tenant_id=tenant_id) is not None
     phases = len(providers) + int(reconciling)
-    if ALLEAVES in providers:
-        outcome.pos = sync_pos_orders(
-            session=session,
-            tenant_id=tenant_id,
-            progress=_phase(progress, 0, phases, "POS"),
-            job_id=job_id,
-            now=now,
-            **(pos_options or {}),
-        )
-        done()
-    if ALPINEIQ in providers:
-        outcome.alpineiq = sync_alpineiq_balances(
-            session=session,
-            tenant_id=tenant_id,
-            progress=_phase(progress, providers.index(ALPINEIQ), phases, "Alpine IQ"),
-            job_id=job_id,
-            now=now,
-            **(aiq_options or {}),
-        )
-        done()
+    reads = None
+    if ALPINEIQ in providers:  # Alpine IQ's first answers arrive while the POS part runs
+        options = aiq_options or {}
+        reads = start_alpineiq_reads(session=session, tenant_id=tenant_id, job_id=job_id, **options)
+    try:
+        if ALLEAVES in providers:
+            outcome.pos = sync_pos_orders(
+                session=session,
+                tenant_id=tenant_id,
+                progress=_phase(progress, 0, phases, "POS"),
+                job_id=job_id,
+                now=now,
+                **(pos_options or {}),
+            )
+            done()
+        if reads is not None:
+            outcome.alpineiq = sync_alpineiq_balances(
+                session=session,
+                tenant_id=tenant_id,
+                progress=_phase(progress, providers.index(ALPINEIQ), phases, "Alpine IQ"),
+                job_id=job_id,
+                now=now,
+                reads=reads,
+            )
+            done()
+    finally:
+        if reads is not None:
+            reads.close()
     # --- final step: reconciliation (services/loyalty_reconciliation.py) -----------------
     # After both parts, also when one failed: the balances compared are the last good ones.
     if reconciling:

@@ -10,12 +10,12 @@ from sqlmodel import select
 
 from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
 from marketing_app.models import Contact, ContactIdentity, ExternalLoyaltyBalance, ProviderCall
-from marketing_app.services.loyalty_aiq_sync import (
+from marketing_app.services.loyalty_aiq_account import (
     aiq_state,
     alpineiq_program,
     save_alpineiq_credentials,
-    sync_alpineiq_balances,
 )
+from marketing_app.services.loyalty_aiq_sync import sync_alpineiq_balances
 from marketing_app.services.loyalty_sync_runs import sync_one_customer
 from tests.fakes.alpineiq_server import FakeAlpineIQ, seed_alpineiq
 from tests.fakes.server import TEST_RETRY

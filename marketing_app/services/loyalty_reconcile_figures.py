@@ -5,9 +5,10 @@ Two steps, so the statement that reads every profile stays as lean as the compar
    written) per contact, the uncredited orders per contact with their estimated points, the
    accounts and the external balances, FULL JOINed (a profile may have any of the four);
    it returns only the disagreeing profiles, plus one row that counts every profile compared;
-2. for the disagreeing profiles only, through the ledger's contact index: the parts the
-   classification needs (order dollars less refunds, order count, points from other sources,
-   and the points and entries written after Alpine IQ's snapshot).
+2. for the disagreeing profiles that need it only, their entries through the ledger's contact
+   index, added up in Python: the parts the classification needs (order dollars less refunds,
+   order count, points from other sources, and the points and entries written after Alpine
+   IQ's snapshot, which is the profile's own time).
 At a million profiles the per-contact state of step 1 is what costs (every extra aggregate
 adds memory per group), so nothing step 2 can answer for the few is aggregated for all.
 """
@@ -15,7 +16,7 @@ adds memory per group), so nothing step 2 can answer for the few is aggregated f
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -47,7 +48,6 @@ from marketing_app.services.loyalty_programs import LoyaltySettings
 from marketing_app.services.loyalty_reconcile_rules import ProfileFigures
 
 PROVIDER = "alpineiq"
-ORDER_SOURCES = (LedgerSource.ORDER, LedgerSource.REFUND)
 ID_BATCH = 5_000  # contact ids per follow-up statement (SQLite allows 32,766 parameters)
 NO_DETAILS = {
     "order_cents": 0,
@@ -69,7 +69,8 @@ def gather_figures(
             rows.append(row)
         else:
             compared = row.contact_id
-    details = _details(session, tenant_id, [row.contact_id for row in rows if _needs_details(row)])
+    snapshots = {row.contact_id: row.synced_at for row in rows if _needs_details(row)}
+    details = _details(session, tenant_id, snapshots)
     return compared, [
         ProfileFigures(
             contact_id=row.contact_id,
@@ -191,43 +192,39 @@ def _figures_statement(tenant_id: uuid.UUID, settings: LoyaltySettings):
 
 
 def _details(
-    session: Session, tenant_id: uuid.UUID, contact_ids: list[int]
-) -> dict[int, dict[str, Any]]:
-    """Contact -> the ledger parts the classification reads (module docstring, step 2)."""
-    after = X.synced_at.is_not(None) & (E.created_at > X.synced_at)
-    from_orders = case(
-        (E.source == LedgerSource.ORDER, func.coalesce(E.amount_cents, 0)),
-        (E.source == LedgerSource.REFUND, -func.coalesce(E.amount_cents, 0)),
-        else_=0,
-    )
-    parts = (
-        _sum(from_orders).label("order_cents"),
-        _sum(case((E.source == LedgerSource.ORDER, 1), else_=0)).label("orders"),
-        _sum(case((col(E.source).in_(ORDER_SOURCES), 0), else_=E.points)).label("other_points"),
-        _sum(case((after, E.points), else_=0)).label("after_sync_points"),
-        _sum(case((after, 1), else_=0)).label("after_sync_entries"),
-    )
-    on_external = (X.tenant_id == tenant_id) & (X.provider == PROVIDER)
-    query = (
-        select(E.contact_id, *parts)
-        .outerjoin(X, on_external & (X.contact_id == E.contact_id))
-        .where(E.tenant_id == tenant_id)
-        .group_by(E.contact_id)
-    )
-    found: dict[int, dict[str, Any]] = {}
-    for ids in _id_sets(session, contact_ids):
-        for row in session.execute(query.where(ids)):
-            found[row.contact_id] = {part.name: getattr(row, part.name) for part in parts}
+    session: Session, tenant_id: uuid.UUID, snapshots: dict[int, datetime | None]
+) -> dict[int, dict[str, int]]:
+    """Contact -> the ledger parts the classification reads (module docstring, step 2), from
+    the contacts' entries read through the ledger's contact index and added up here (each
+    contact has its own snapshot time)."""
+    found: dict[int, dict[str, int]] = {}
+    columns = (E.contact_id, E.source, E.points, E.amount_cents, E.created_at)
+    for ids in _id_sets(session, list(snapshots)):
+        for contact_id, source, points, cents, created_at in session.execute(
+            select(*columns).where(E.tenant_id == tenant_id, ids)
+        ):
+            parts = found.setdefault(contact_id, dict(NO_DETAILS))
+            if source == LedgerSource.ORDER:
+                parts["order_cents"] += cents or 0
+                parts["orders"] += 1
+            elif source == LedgerSource.REFUND:
+                parts["order_cents"] -= cents or 0
+            else:
+                parts["other_points"] += points
+            synced_at = snapshots[contact_id]
+            if synced_at is not None and created_at > synced_at:
+                parts["after_sync_points"] += points
+                parts["after_sync_entries"] += 1
     return found
 
 
 def _id_sets(session: Session, contact_ids: list[int]):
-    """Conditions naming the contacts: one array on PostgreSQL (a single statement, an index
-    or hash lookup), IN lists of ID_BATCH on SQLite."""
-    if not contact_ids:
-        return
-    if session.get_bind().dialect.name == "postgresql":
-        yield E.contact_id == any_(cast(contact_ids, ARRAY(BigInteger)))
-        return
+    """Conditions naming the contacts, ID_BATCH at a time: an array on PostgreSQL (one bound
+    parameter), an IN list on SQLite."""
+    postgres = session.get_bind().dialect.name == "postgresql"
     for start in range(0, len(contact_ids), ID_BATCH):
-        yield col(E.contact_id).in_(contact_ids[start : start + ID_BATCH])
+        batch = contact_ids[start : start + ID_BATCH]
+        if postgres:
+            yield E.contact_id == any_(cast(batch, ARRAY(BigInteger)))
+        else:
+            yield col(E.contact_id).in_(batch)

@@ -29,7 +29,11 @@ from marketing_app.providers.alpineiq import (
 from marketing_app.providers.wire import Page
 from marketing_app.services.credentials import reveal_credential, set_credential
 from marketing_app.services.loyalty_programs import refuse_nul
-from marketing_app.services.loyalty_sync import save_sync_state, sync_state, validated_base_url
+from marketing_app.services.loyalty_sync_state import (
+    save_sync_state,
+    sync_state,
+    validated_base_url,
+)
 from marketing_app.services.provider_calls import CallLog
 
 PROVIDER = "alpineiq"

@@ -53,19 +53,15 @@ from marketing_app.services.loyalty_aiq_account import alpineiq_program as alpin
 from marketing_app.services.loyalty_aiq_account import (
     save_alpineiq_credentials as save_alpineiq_credentials,
 )
-from marketing_app.services.loyalty_sync import (
-    KEPT_SKIPS,
-    Progress,
-    describe_error,
-    outcome_state,
-)
+from marketing_app.services.loyalty_sync import KEPT_SKIPS, Progress
 from marketing_app.services.loyalty_sync_people import (
     IDENTITY_TABLES,
     contact_person,
     map_people,
     owner,
 )
-from marketing_app.services.provider_calls import CallLog
+from marketing_app.services.loyalty_sync_state import describe_error, outcome_state
+from marketing_app.services.provider_calls import FLUSH_EVERY, CallLog
 
 
 @dataclass
@@ -200,7 +196,7 @@ def _store_page(run: _AiqRun, page: Page[AiqContact], now: datetime) -> None:
     for skipped in page.skipped:
         _skip(result, skipped.record_id, skipped.reason)
     result.pages += 1
-    run.log.flush(run.session)
+    run.log.flush(run.session, at_least=FLUSH_EVERY)
     if run.progress is not None:
         total = max(page.total_pages, result.pages)
         run.progress(

@@ -1,7 +1,8 @@
 """POS order sync: a tenant's Alleaves customers and orders into profiles, orders and points.
 
 Credentials: a `ProviderCredential` with provider "alleaves"; its encrypted secret is the
-POS `api_key` and its `config` holds `{"base_url": "https://..."}` (`save_alleaves_credentials`).
+POS `api_key` and its `config` holds `{"base_url": "https://..."}` (`save_alleaves_credentials`
+in `loyalty_sync_state`, with the sync state).
 
 One sync reads the customers and then the orders updated since the cursor, page by page
 (`AlleavesClient`: paged, a few pages in flight, rate limited, retried), and for each page,
@@ -35,25 +36,18 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
 from itertools import chain
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlmodel import Session, select
 
-from marketing_app.domain.errors import DomainError, InvalidInput, NotFound, ProviderError
-from marketing_app.models import Location, Order, OrderItem, ProviderCredential, Tenant
+from marketing_app.domain.errors import DomainError, NotFound, ProviderError
+from marketing_app.models import Location, Order, OrderItem
 from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import AlleavesClient, PosOrder
 from marketing_app.providers.wire import Page
 from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
 from marketing_app.services.bulk_reads import StatisticsWatch, one_of
-from marketing_app.services.credentials import reveal_credential, set_credential
 from marketing_app.services.identity import IdentityMap
-from marketing_app.services.loyalty_programs import (
-    LoyaltySettings,
-    get_program,
-    refuse_nul,
-    require_settings,
-)
+from marketing_app.services.loyalty_programs import LoyaltySettings, get_program, require_settings
 from marketing_app.services.loyalty_refunds import CANCELLATION
 from marketing_app.services.loyalty_sync_people import (
     IDENTITY_TABLES,
@@ -67,14 +61,23 @@ from marketing_app.services.loyalty_sync_points import (
     PendingPoints,
     apply_points,
 )
-from marketing_app.services.provider_calls import CallLog, scrub
+from marketing_app.services.loyalty_sync_state import (
+    ALLEAVES,
+    alleaves_credentials,
+    describe_error,
+    outcome_state,
+    save_sync_state,
+    sync_state,
+)
+from marketing_app.services.loyalty_sync_state import (  # the names callers know from here
+    save_alleaves_credentials as save_alleaves_credentials,
+)
+from marketing_app.services.provider_calls import FLUSH_EVERY, CallLog
 
-PROVIDER = "alleaves"
+PROVIDER = ALLEAVES
 SOURCE = "pos"
-STATE_KEY = "loyalty_sync"
 OVERLAP = timedelta(minutes=2)  # records updated while pages were read are read again
 KEPT_SKIPS = 20  # skip reasons kept in the sync state
-ERROR_LENGTH = 300  # characters of a provider error kept in the sync state
 Progress = Callable[[int, int, str], None]
 
 
@@ -103,64 +106,6 @@ class PosSyncResult:
 
     def counts(self) -> dict[str, int]:
         return {k: v for k, v in asdict(self).items() if isinstance(v, int)}
-
-
-# --- credentials and state -------------------------------------------------------------------
-
-
-def validated_base_url(value: str, *, field: str = "base_url") -> str:
-    """An http(s) URL with a host, without its trailing slash; InvalidInput otherwise."""
-    url = refuse_nul(str(value or "").strip(), field, "A base URL").rstrip("/")
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname or len(url) > 300:
-        raise InvalidInput("Give the provider's address as https://host[/path].", field=field)
-    if parts.query or parts.fragment or parts.username or parts.password:
-        raise InvalidInput("The base URL takes no query, fragment or login.", field=field)
-    return url
-
-
-def save_alleaves_credentials(
-    *, session: Session, tenant_id: uuid.UUID, api_key: str, base_url: str
-) -> ProviderCredential:
-    """Store the tenant's Alleaves key (encrypted) and address; the next sync uses them."""
-    config = {"base_url": validated_base_url(base_url)}
-    refuse_nul(api_key or "", "secret", "An API key")
-    return set_credential(
-        session=session, tenant_id=tenant_id, provider=PROVIDER, secret=api_key, config=config
-    )
-
-
-def alleaves_credentials(*, session: Session, tenant_id: uuid.UUID) -> tuple[str, str] | None:
-    """(base_url, api_key) of the tenant's Alleaves account, or None when not configured."""
-    row = session.exec(
-        select(ProviderCredential).where(
-            ProviderCredential.tenant_id == tenant_id, ProviderCredential.provider == PROVIDER
-        )
-    ).first()
-    base_url = (row.config or {}).get("base_url") if row else None
-    if not base_url:
-        return None
-    api_key = reveal_credential(session=session, tenant_id=tenant_id, provider=PROVIDER)
-    return str(base_url), api_key
-
-
-def sync_state(*, session: Session, tenant_id: uuid.UUID) -> dict[str, Any]:
-    tenant = session.get(Tenant, tenant_id)
-    return dict((tenant.settings or {}).get(STATE_KEY) or {}) if tenant else {}
-
-
-def save_sync_state(session: Session, tenant_id: uuid.UUID, changes: dict[str, Any]) -> None:
-    """Merge `changes` into the tenant's sync state (top-level keys replace)."""
-    tenant = session.get(Tenant, tenant_id)
-    state = {**((tenant.settings or {}).get(STATE_KEY) or {}), **changes}
-    tenant.settings = {**(tenant.settings or {}), STATE_KEY: state}  # a new dict: JSON column
-    session.add(tenant)
-    session.flush()
-
-
-def describe_error(exc: Exception) -> str:
-    """A provider failure as the sync state and the job show it, free of personal data."""
-    return scrub(f"{type(exc).__name__}: {exc}", ERROR_LENGTH)
 
 
 def _cursor(state: dict[str, Any]) -> datetime | None:
@@ -297,7 +242,7 @@ class _PosRun:
         result.skipped += len(page.skipped)
         for skip in page.skipped[: max(KEPT_SKIPS - len(result.skip_reasons), 0)]:
             result.skip_reasons.append(f"{kind} {skip.record_id or '?'}: {skip.reason}")
-        self.log.flush(self.session)
+        self.log.flush(self.session, at_least=FLUSH_EVERY)
         self.totals[kind] = page.total_pages
         if self.progress is not None:
             total = max(self.totals["customers"] + self.totals["orders"], result.pages)
@@ -332,6 +277,23 @@ def _sync_orders(run: _PosRun, pages: Iterator[Page[PosOrder]]) -> None:
         run.page_done(page, "orders")
 
 
+def _read_pos(run: _PosRun, credentials: tuple[str, str], options: dict[str, Any]) -> None:
+    """Customers, then orders (whose first page is in flight while customers are stored)."""
+    base_url, api_key = credentials
+    since = _cursor(run.state)
+    try:
+        with (
+            AlleavesClient(base_url=base_url, api_key=api_key, on_call=run.log, **options) as c,
+            ThreadPoolExecutor(1, thread_name_prefix="pos-orders-ahead") as ahead,
+        ):
+            orders = c.iter_order_pages(updated_since=since)
+            first = ahead.submit(next, orders)
+            _sync_customers(run, c, since)
+            _sync_orders(run, chain([first.result()], orders))
+    except ProviderError as exc:
+        run.result.error = describe_error(exc)
+
+
 def sync_pos_orders(
     *,
     session: Session,
@@ -353,46 +315,14 @@ def sync_pos_orders(
         raise NotFound("No Alleaves POS credentials configured.")
     started, clock = now or utcnow(), time.perf_counter()
     log = CallLog(tenant_id=tenant_id, job_id=job_id, forward=client_options.pop("on_call", None))
-    run = _PosRun(
-        session,
-        tenant_id,
-        sync_state(session=session, tenant_id=tenant_id),
-        PosSyncResult(),
-        log,
-        started,
-        progress,
-    )
+    state = sync_state(session=session, tenant_id=tenant_id)
+    run = _PosRun(session, tenant_id, state, PosSyncResult(), log, started, progress)
     if get_program(session=session, tenant_id=tenant_id) is not None:
         run.settings = require_settings(session=session, tenant_id=tenant_id)
-    base_url, api_key = credentials
-    since = _cursor(run.state)
-    try:
-        with (
-            AlleavesClient(base_url=base_url, api_key=api_key, on_call=log, **client_options) as c,
-            ThreadPoolExecutor(1, thread_name_prefix="pos-orders-ahead") as ahead,
-        ):
-            orders = c.iter_order_pages(updated_since=since)
-            first = ahead.submit(next, orders)  # in flight while the customers are stored
-            _sync_customers(run, c, since)
-            _sync_orders(run, chain([first.result()], orders))
-    except ProviderError as exc:
-        run.result.error = describe_error(exc)
+    _read_pos(run, credentials, client_options)
     run.apply_points()
     log.flush(session)
     run.result.calls, run.result.rate_limited = log.calls, log.rate_limited
     run.result.seconds = round(time.perf_counter() - clock, 3)
     save_sync_state(session, tenant_id, outcome_state(started, run.result))
     return run.result
-
-
-def outcome_state(started: datetime, result: Any) -> dict[str, Any]:
-    """A sync's outcome as its sync state keeps it (`result` has error, counts, skips)."""
-    changes: dict[str, Any] = {
-        "last_attempt_at": started.isoformat(),
-        "last_error": result.error,
-        "counts": result.counts(),
-        "skip_reasons": result.skip_reasons,
-    }
-    if result.error is None:
-        changes["last_synced_at"] = started.isoformat()
-    return changes

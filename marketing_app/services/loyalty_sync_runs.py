@@ -40,17 +40,13 @@ from marketing_app.services.loyalty_aiq_sync import (
 from marketing_app.services.loyalty_earning import credit_orders
 from marketing_app.services.loyalty_programs import get_program
 from marketing_app.services.loyalty_reconciliation import reconcile
-from marketing_app.services.loyalty_sync import (
-    PROVIDER as ALLEAVES,
-)
-from marketing_app.services.loyalty_sync import (
-    PosSyncResult,
-    Progress,
+from marketing_app.services.loyalty_sync import PosSyncResult, Progress, sync_pos_orders
+from marketing_app.services.loyalty_sync_people import customer_person, map_people
+from marketing_app.services.loyalty_sync_state import (
+    ALLEAVES,
     alleaves_credentials,
     describe_error,
-    sync_pos_orders,
 )
-from marketing_app.services.loyalty_sync_people import customer_person, map_people
 from marketing_app.services.provider_calls import CallLog
 
 SYNC_JOB_KIND = "loyalty_sync"  # services.loyalty_jobs runs it
@@ -171,18 +167,58 @@ class LoyaltySyncOutcome:
         }
 
 
-def _phase(progress: Progress | None, index: int, phases: int, label: str) -> Progress | None:
-    """Progress of one part mapped onto its share of the whole bar, never moving back (a part
-    learns its total page by page)."""
-    if progress is None:
-        return None
-    reached = [0]
+@dataclass
+class _Run:
+    """One tenant sync's parts share these."""
 
-    def report(done: int, total: int, message: str) -> None:
-        reached[0] = max(reached[0], min(PHASE_UNITS * done // max(total, 1), PHASE_UNITS))
-        progress(index * PHASE_UNITS + reached[0], phases * PHASE_UNITS, f"{label}: {message}")
+    session: Session
+    tenant_id: uuid.UUID
+    job_id: uuid.UUID | None
+    now: datetime | None
+    progress: Progress | None
+    phases: int
+    done: Callable[[], None]
 
-    return report
+    def part_progress(self, index: int, label: str) -> Progress | None:
+        """Progress of one part mapped onto its share of the whole bar, never moving back (a
+        part learns its total page by page)."""
+        if self.progress is None:
+            return None
+        progress, reached = self.progress, [0]
+
+        def report(done: int, total: int, message: str) -> None:
+            reached[0] = max(reached[0], min(PHASE_UNITS * done // max(total, 1), PHASE_UNITS))
+            whole = self.phases * PHASE_UNITS
+            progress(index * PHASE_UNITS + reached[0], whole, f"{label}: {message}")
+
+        return report
+
+
+def _provider_parts(run: _Run, providers: list[str], outcome, pos_options, aiq_options) -> None:
+    """The POS part, then Alpine IQ's, whose first answers arrive while the POS part runs."""
+    reads = None
+    if ALPINEIQ in providers:
+        options = aiq_options or {}
+        reads = start_alpineiq_reads(
+            session=run.session, tenant_id=run.tenant_id, job_id=run.job_id, **options
+        )
+    common = {"session": run.session, "tenant_id": run.tenant_id, "job_id": run.job_id}
+    try:
+        if ALLEAVES in providers:
+            progress = run.part_progress(0, "POS")
+            outcome.pos = sync_pos_orders(
+                **common, progress=progress, now=run.now, **(pos_options or {})
+            )
+            run.done()
+        if reads is not None:
+            progress = run.part_progress(providers.index(ALPINEIQ), "Alpine IQ")
+            outcome.alpineiq = sync_alpineiq_balances(
+                **common, progress=progress, now=run.now, reads=reads
+            )
+            run.done()
+    finally:
+        if reads is not None:
+            reads.close()
 
 
 def sync_loyalty(
@@ -201,45 +237,18 @@ def sync_loyalty(
     providers = configured_providers(session=session, tenant_id=tenant_id)
     if not providers:
         raise Conflict(NOTHING_CONFIGURED)
-    done = checkpoint or (lambda: None)
-    outcome = LoyaltySyncOutcome()
     reconciling = get_program(session=session, tenant_id=tenant_id) is not None
     phases = len(providers) + int(reconciling)
-    reads = None
-    if ALPINEIQ in providers:  # Alpine IQ's first answers arrive while the POS part runs
-        options = aiq_options or {}
-        reads = start_alpineiq_reads(session=session, tenant_id=tenant_id, job_id=job_id, **options)
-    try:
-        if ALLEAVES in providers:
-            outcome.pos = sync_pos_orders(
-                session=session,
-                tenant_id=tenant_id,
-                progress=_phase(progress, 0, phases, "POS"),
-                job_id=job_id,
-                now=now,
-                **(pos_options or {}),
-            )
-            done()
-        if reads is not None:
-            outcome.alpineiq = sync_alpineiq_balances(
-                session=session,
-                tenant_id=tenant_id,
-                progress=_phase(progress, providers.index(ALPINEIQ), phases, "Alpine IQ"),
-                job_id=job_id,
-                now=now,
-                reads=reads,
-            )
-            done()
-    finally:
-        if reads is not None:
-            reads.close()
+    run = _Run(session, tenant_id, job_id, now, progress, phases, checkpoint or (lambda: None))
+    outcome = LoyaltySyncOutcome()
+    _provider_parts(run, providers, outcome, pos_options, aiq_options)
     # --- final step: reconciliation (services/loyalty_reconciliation.py) -----------------
     # After both parts, also when one failed: the balances compared are the last good ones.
     if reconciling:
         if progress is not None:
             progress((phases - 1) * PHASE_UNITS, phases * PHASE_UNITS, "Reconciling balances")
         outcome.reconciliation = reconcile(session=session, tenant_id=tenant_id, now=now).summary()
-        done()
+        run.done()
     return outcome
 
 

@@ -13,9 +13,8 @@ from sqlmodel import Session, col, select
 from marketing_app.models import JobRun
 from marketing_app.services.job_runs import ACTIVE_STATUSES, progress_percent
 from marketing_app.services.loyalty_aiq_account import PROVIDER as ALPINEIQ
-from marketing_app.services.loyalty_sync import PROVIDER as ALLEAVES
-from marketing_app.services.loyalty_sync import sync_state
 from marketing_app.services.loyalty_sync_runs import SYNC_JOB_KIND, configured_providers
+from marketing_app.services.loyalty_sync_state import ALLEAVES, sync_state
 
 RECENT_JOBS = 20  # sync jobs looked at to find the last whole-tenant one
 

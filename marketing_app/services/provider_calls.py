@@ -26,6 +26,8 @@ from marketing_app.services.bulk import insert_ignoring_duplicates
 
 RETENTION_DAYS = 30  # calls older than this are pruned by the daily schedule
 DETAIL_LENGTH = 200  # characters of detail kept per call
+# Calls a sync buffers before a page writes them (three round trips a write); the rest at its end.
+FLUSH_EVERY = 50
 MAX_LIMIT = 500  # rows one read returns at most
 _EMAIL = re.compile(r"[^\s@'\"<>()]+@[^\s@'\"<>()]+")
 _PHONE = re.compile(r"\+?\d[\d\s().-]{5,}\d")  # 7+ digits, however punctuated
@@ -84,9 +86,12 @@ class CallLog:
         if self.forward is not None:
             self.forward(call)
 
-    def flush(self, session: Session) -> int:
-        """Write the buffered calls in the caller's transaction; returns how many."""
+    def flush(self, session: Session, *, at_least: int = 1) -> int:
+        """Write the buffered calls in the caller's transaction once there are `at_least`;
+        returns how many were written."""
         with self._lock:
+            if len(self._rows) < at_least:
+                return 0
             rows, self._rows = self._rows, []
         insert_ignoring_duplicates(session=session, model=ProviderCall, rows=rows, copy_key="route")
         return len(rows)

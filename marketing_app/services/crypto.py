@@ -5,6 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import secrets as stdlib_secrets
+from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from passlib.context import CryptContext
@@ -13,9 +14,14 @@ from marketing_app.settings import get_settings
 
 # Argon2id with passlib's defaults; needs_update() lets login re-hash when they change.
 PASSWORD_CONTEXT = CryptContext(schemes=["argon2"], deprecated="auto")
-# A valid hash of a random password, verified when the user is unknown so that
-# "no such user" and "wrong password" take the same time.
-_DUMMY_HASH = PASSWORD_CONTEXT.hash(stdlib_secrets.token_urlsafe(16))
+
+
+@lru_cache(maxsize=1)
+def _dummy_hash() -> str:
+    """A valid hash of a random password, verified when the user is unknown so that "no such
+    user" and "wrong password" take the same time. Made on first use: Argon2 takes ~64 MB,
+    which processes that never log anyone in (workers) should not pay."""
+    return PASSWORD_CONTEXT.hash(stdlib_secrets.token_urlsafe(16))
 
 
 def hash_password(password: str) -> str:
@@ -24,7 +30,7 @@ def hash_password(password: str) -> str:
 
 def verify_password(password: str, password_hash: str | None) -> bool:
     if password_hash is None:
-        PASSWORD_CONTEXT.verify(password, _DUMMY_HASH)
+        PASSWORD_CONTEXT.verify(password, _dummy_hash())
         return False
     try:
         return PASSWORD_CONTEXT.verify(password, password_hash)

@@ -5,17 +5,24 @@ import reflex as rx
 from marketing_app.api.app import create_api, tune_gc_for_batches
 from marketing_app.pages import (
     admin,
+    campaign_builder,
+    campaign_detail,
+    campaigns,
     customers,
     dashboard,
+    email_template_editor,
+    email_templates,
     home,
     login,
     loyalty,
     loyalty_reconciliation,
+    outbox,
     segments,
     segments_builder,
     segments_detail,
     segments_rfm,
     settings,
+    suppressions,
 )
 
 PAGES = [
@@ -29,6 +36,10 @@ PAGES = [
     (segments_rfm.rfm_page, segments_rfm, "RFM groups"),
     (loyalty.loyalty_page, loyalty, "Loyalty"),
     (loyalty_reconciliation.reconciliation_page, loyalty_reconciliation, "Reconciliation"),
+    (campaigns.campaigns_page, campaigns, "Campaigns"),
+    (email_templates.email_templates_page, email_templates, "Email templates"),
+    (outbox.outbox_page, outbox, "Outbox"),
+    (suppressions.suppressions_page, suppressions, "Suppressions"),
 ]
 
 app = rx.App(api_transformer=create_api())
@@ -66,6 +77,39 @@ MORE_PAGES = [
         segments_detail.LIST_ROUTE,
         "Static list",
         segments_detail.LIST_ON_LOAD,
+    ),
+]
+# Campaigns and templates: "new" outranks [campaign_id] / [template_id] in the router.
+MORE_PAGES += [
+    (
+        campaign_builder.campaign_builder_page,
+        campaign_builder.NEW_ROUTE,
+        "New campaign",
+        campaign_builder.ON_LOAD,
+    ),
+    (
+        campaign_builder.campaign_builder_page,
+        campaign_builder.EDIT_ROUTE,
+        "Edit campaign",
+        campaign_builder.ON_LOAD,
+    ),
+    (
+        campaign_detail.campaign_detail_page,
+        campaign_detail.ROUTE,
+        "Campaign",
+        campaign_detail.ON_LOAD,
+    ),
+    (
+        email_template_editor.template_editor_page,
+        email_template_editor.NEW_ROUTE,
+        "New email template",
+        email_template_editor.ON_LOAD,
+    ),
+    (
+        email_template_editor.template_editor_page,
+        email_template_editor.EDIT_ROUTE,
+        "Email template",
+        email_template_editor.ON_LOAD,
     ),
 ]
 for component, route, title, on_load in MORE_PAGES:

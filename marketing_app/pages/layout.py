@@ -10,12 +10,16 @@ from marketing_app.components.widgets import not_found_panel
 from marketing_app.state.session import SessionState
 
 # (label, icon, path under /t/<slug>/). Only areas that work are listed; the others
-# (Campaigns, Flows, SMS, Analytics, Integrations) join as built.
+# (Flows, SMS, Analytics, Integrations) join as built.
 TENANT_NAV = [
     ("Dashboard", "layout-dashboard", "dashboard"),
     ("Customers", "users", "customers"),
     ("Segments", "users-round", "segments"),
     ("Loyalty", "award", "loyalty"),
+    ("Campaigns", "mail", "campaigns"),
+    ("Email templates", "layout-template", "email-templates"),
+    ("Outbox", "inbox", "outbox"),
+    ("Suppressions", "ban", "suppressions"),
     ("Settings", "settings", "settings"),
 ]
 

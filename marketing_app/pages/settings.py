@@ -9,7 +9,9 @@ from marketing_app.components.progress import job_progress_bar
 from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import danger_button, empty_state, field_error, labeled
 from marketing_app.pages.layout import shell
+from marketing_app.pages.settings_email import email_sending_tab
 from marketing_app.pages.settings_members import members_tab
+from marketing_app.state.email_providers import EmailProvidersState
 from marketing_app.state.jobs import JobsState
 from marketing_app.state.members import MembersState
 from marketing_app.state.tenant_settings import TenantSettingsState as S
@@ -187,6 +189,7 @@ TABS = [
     ("general", "General", general_tab),
     ("keys", "API keys", keys_tab),
     ("providers", "Providers", providers_tab),
+    ("email", "Email sending", email_sending_tab),
     ("members", "Members", members_tab),
     ("jobs", "Jobs", jobs_tab),
     ("audit", "Audit log", audit_tab),
@@ -213,4 +216,4 @@ def settings_page() -> rx.Component:
 
 
 ROUTE = routes.TENANT_SETTINGS
-ON_LOAD = [S.require_tenant, S.load, MembersState.load, JobsState.load]
+ON_LOAD = [S.require_tenant, S.load, MembersState.load, JobsState.load, EmailProvidersState.load]

@@ -39,7 +39,7 @@ from typing import Any
 
 from sqlmodel import Session, select
 
-from marketing_app.domain.errors import DomainError, NotFound, ProviderError
+from marketing_app.domain.errors import NotFound, ProviderError
 from marketing_app.models import Location, Order, OrderItem
 from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import AlleavesClient, PosOrder
@@ -79,10 +79,6 @@ SOURCE = "pos"
 OVERLAP = timedelta(minutes=2)  # records updated while pages were read are read again
 KEPT_SKIPS = 20  # skip reasons kept in the sync state
 Progress = Callable[[int, int, str], None]
-
-
-class PosSyncFailed(DomainError):
-    """The POS could not be read; the cursor and the data already synced stay as they were."""
 
 
 @dataclass

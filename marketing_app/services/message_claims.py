@@ -15,20 +15,36 @@ import uuid
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from types import SimpleNamespace
 
-from sqlalchemy import and_, bindparam, func, or_, select, update
+from sqlalchemy import (
+    BigInteger,
+    String,
+    and_,
+    bindparam,
+    cast,
+    exists,
+    func,
+    literal,
+    or_,
+    select,
+    update,
+)
+from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col
 
 from marketing_app.domain.email import SendOutcome
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
+from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.campaign_audience import unsubscribed_condition
 from marketing_app.services.campaign_send import HELD
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=2)  # every provider failed: try this row again later
+_OUTCOME_COLUMNS = {"mid": BigInteger, "prov": String, "pmid": String, "err": String}
 
 
 @dataclass(frozen=True, slots=True)
@@ -63,24 +79,31 @@ def claim_messages(
     status = session.exec(select(Campaign.status).where(Campaign.id == campaign_id)).first()
     if status is None or status[0] != CampaignStatus.SENDING:
         return []
-    query = (
+    due = (
         select(EmailMessage.id)
         .where(_claimable(campaign_id, now))
-        .order_by(EmailMessage.id)
+        .order_by(EmailMessage.due_at)  # the claimable index's order: no sort of every row
         .limit(limit)
     )
     if session.get_bind().dialect.name == "postgresql":
-        query = query.with_for_update(skip_locked=True)
-    ids = list(session.exec(query).scalars())
-    if not ids:
-        return []
+        # A materialized CTE runs once. As an IN subquery PostgreSQL may run it again per
+        # row it updates, and SKIP LOCKED then hands each run the next rows: all of them.
+        # The locked rows met the conditions when locked (PostgreSQL re-checks a row that
+        # changed meanwhile) and keep them under the lock: the join needs no re-check, and
+        # without one it follows the primary key even while statistics are stale.
+        cte = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
+        chosen = EmailMessage.id == cte.c.id
+    else:  # SQLite runs an uncorrelated IN subquery once; one writer, so re-check here
+        chosen = and_(col(EmailMessage.id).in_(due.scalar_subquery()), _claimable(campaign_id, now))
+    # One statement: the due ids never travel to Python and back as a parameter list.
     rows = session.execute(
         update(EmailMessage)
-        .where(col(EmailMessage.id).in_(ids), _claimable(campaign_id, now))
+        .where(chosen)
         .values(lease_owner=worker, lease_until=now + lease, attempts=EmailMessage.attempts + 1)
         .returning(
             EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant
         )
+        .execution_options(synchronize_session=False)
     ).all()
     claimed = sorted((ClaimedMessage(*row) for row in rows), key=lambda m: m.id)
     return _drop_withdrawn(session, campaign_id, claimed)
@@ -97,7 +120,7 @@ def _drop_withdrawn(
     withdrawn = set(
         session.exec(
             select(Contact.id).where(
-                col(Contact.id).in_(ids),
+                or_(*one_of(session, Contact.id, ids)),
                 or_(
                     Contact.email_consent.is_(False),  # type: ignore[attr-defined]
                     unsubscribed_condition(campaign.tenant_id, campaign.topic),
@@ -127,11 +150,6 @@ def record_results(
     accepted = [r for r in results if r.accepted]
     refused = [r for r in results if not r.accepted and not r.transient]
     retry = [r for r in results if not r.accepted and r.transient]
-    held = and_(
-        EmailMessage.id == bindparam("mid"),
-        EmailMessage.status == MS.QUEUED,
-        EmailMessage.lease_owner == worker,
-    )
     changed = 0
     batches = [
         (accepted, {"status": MS.SENT, "sent_at": now, "lease_until": None}),
@@ -139,30 +157,47 @@ def record_results(
         (retry, {"lease_until": now + RETRY_AFTER}),
     ]
     for group, values in batches:
-        if not group:
-            continue
-        statement = (
-            update(EmailMessage)
-            .where(held)
-            .values(
-                provider=bindparam("prov"),
-                provider_message_id=bindparam("pmid"),
-                error=bindparam("err"),
-                **values,
-            )
-        )
-        params = [
-            {
-                "mid": int(r.message_id),
-                "prov": r.provider[:30],
-                "pmid": r.provider_message_id,
-                "err": r.error[:500],
-            }
-            for r in group
-        ]
-        changed += session.connection().execute(statement, params).rowcount or 0
-    _fail_exhausted(session, [r.message_id for r in retry])
+        if group:
+            changed += _record_group(session, worker, group, values)
+    _fail_exhausted(session, [int(r.message_id) for r in retry])
     return changed
+
+
+def _record_group(session: Session, worker: str, group: Sequence[SendOutcome], values: dict) -> int:
+    """One UPDATE for the outcomes of one kind, each row getting its provider, id and error."""
+    params: list[dict] | None = [
+        {"mid": int(r.message_id), "prov": r.provider[:30], "pmid": r.provider_message_id,
+         "err": r.error[:500]}
+        for r in group
+    ]  # fmt: skip
+    if session.get_bind().dialect.name == "postgresql":
+        source, params = _unnested(params).c, None
+    else:  # an executemany
+        source = SimpleNamespace(**{name: bindparam(name) for name in _OUTCOME_COLUMNS})
+    statement = (
+        update(EmailMessage)
+        .where(
+            EmailMessage.id == source.mid,
+            EmailMessage.status == MS.QUEUED,
+            EmailMessage.lease_owner == worker,
+        )
+        .values(provider=source.prov, provider_message_id=source.pmid, error=source.err, **values)
+    )
+    return session.connection().execute(statement, params).rowcount or 0
+
+
+def _unnested(params: list[dict]):
+    """The rows' values as a derived table of array parameters zipped by unnest: one
+    statement instead of an UPDATE per row, and no statement text growing with the batch.
+    A column with one value for every row (the provider, an empty error) is one scalar."""
+    columns = []
+    for name, kind in _OUTCOME_COLUMNS.items():
+        values = [row[name] for row in params]
+        if name != "mid" and all(value == values[0] for value in values):
+            columns.append(literal(values[0], kind).label(name))
+        else:
+            columns.append(func.unnest(cast(values, ARRAY(kind))).label(name))
+    return select(*columns).subquery("given")
 
 
 def _fail_exhausted(session: Session, message_ids: list[int]) -> None:
@@ -170,7 +205,7 @@ def _fail_exhausted(session: Session, message_ids: list[int]) -> None:
         session.execute(
             update(EmailMessage)
             .where(
-                col(EmailMessage.id).in_(message_ids),
+                or_(*one_of(session, EmailMessage.id, message_ids)),
                 EmailMessage.status == MS.QUEUED,
                 EmailMessage.attempts >= MAX_ATTEMPTS,
             )
@@ -181,12 +216,16 @@ def _fail_exhausted(session: Session, message_ids: list[int]) -> None:
 def finish_if_done(*, session: Session, campaign_id: int, now: datetime | None = None) -> bool:
     """A sending campaign with nothing left to send (held A/B rows count as left) is sent."""
     left = session.execute(
-        select(func.count()).where(
-            EmailMessage.campaign_id == campaign_id, EmailMessage.status == MS.QUEUED
+        select(
+            exists().where(
+                EmailMessage.campaign_id == campaign_id, EmailMessage.status == MS.QUEUED
+            )
         )
-    ).scalar_one()
+    ).scalar_one()  # not a count: every batch asks, and a big campaign has many rows left
+    if left:
+        return False
     campaign = session.get(Campaign, campaign_id, with_for_update=True)
-    if left or campaign is None or campaign.status != CampaignStatus.SENDING:
+    if campaign is None or campaign.status != CampaignStatus.SENDING:
         return False
     campaign.status, campaign.finished_at = CampaignStatus.SENT, now or utcnow()
     session.add(campaign)

@@ -11,7 +11,8 @@ set-based:
   id), then "alpineiq" (alpine_user_code), then the normalized email or phone; creates a
   profile when none matches; attaches the identities it does not hold yet;
 - inserts the orders (source "pos", external_id = POS id; COPY on PostgreSQL) and, for the new
-  ones, their items, ignoring orders already present;
+  ones, their items, ignoring orders already present; an order cancelled before any sync saw
+  it is not stored (it would look uncredited to every later crediting);
 - queues the points: completed and refunded orders are credited, refunded ones reversed in full
   (refund id "pos-refund-<POS order id>"), cancelled ones that had been credited reversed; the
   queue and the order facts are applied every few thousand orders and at the end
@@ -93,6 +94,7 @@ class PosSyncResult:
     points: int = 0
     refunds: int = 0
     cancellations: int = 0
+    cancelled_not_stored: int = 0  # orders cancelled before any sync saw them
     pages: int = 0
     calls: int = 0
     rate_limited: int = 0  # calls the provider answered 429
@@ -173,19 +175,25 @@ def _order_ids(session: Session, tenant_id, external_ids: list[str]) -> dict[str
 
 def _store_orders(run: _PosRun, orders: list[PosOrder], buyers: list) -> dict[str, int]:
     """Insert-or-ignore the page's orders and the new ones' items; POS id -> our order id.
-    Queues the page's points and the facts of the contacts that got new orders."""
+    Queues the page's points and the facts of the contacts that got new orders.
+
+    An order cancelled before we ever saw it is not stored: as an order without an earn entry
+    it would look uncredited to every later crediting and to reconciliation. One stored earlier
+    keeps its row, and its points are reversed."""
     session, tenant_id = run.session, run.tenant_id
     locations = _locations(session, tenant_id, orders, run.state)
-    rows = _order_rows(tenant_id, orders, buyers, run.ids, locations)
+    live = [(o, b) for o, b in zip(orders, buyers, strict=True) if o.status != "cancelled"]
+    rows = _order_rows(tenant_id, [o for o, _ in live], [b for _, b in live], run.ids, locations)
     new = write_returning_new_keys(session=session, model=Order, rows=rows, key="external_id")
     order_ids = _order_ids(session, tenant_id, [o.id for o in orders])
     items = _item_rows(tenant_id, orders, order_ids, new)
     insert_ignoring_duplicates(session=session, model=OrderItem, rows=items, copy_key="sku")
     run.result.orders_created += len(new)
     run.result.items_created += len(items)
+    run.result.cancelled_not_stored += sum(1 for o in orders if o.id not in order_ids)
     run.watch.wrote(len(new) + len(items))
     touched = {row["contact_id"] for row in rows if row["external_id"] in new}
-    _queue_points(run.pending, orders, order_ids, touched)
+    _queue_points(run.pending, [o for o in orders if o.id in order_ids], order_ids, touched)
     return order_ids
 
 

@@ -60,7 +60,8 @@ def test_a_tenant_sync_is_queued_once_and_runs_both_providers(
     status = client.get(queued.json()["status_url"], headers=headers).json()
     assert status["status"] == "succeeded", status
     result = session.get(JobRun, job_id).result
-    assert result["pos"]["orders_created"] == 40 and result["alpineiq"]["balances"] == 20
+    assert result["pos"]["orders"] == 40 and result["alpineiq"]["balances"] == 20
+    assert result["pos"]["orders_created"] + result["pos"]["cancelled_not_stored"] == 40
     after = client.post(path, headers=headers)  # the last one finished: a new sync
     assert after.status_code == 202 and after.json()["job_id"] != str(job_id)
 

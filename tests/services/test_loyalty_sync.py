@@ -22,6 +22,7 @@ from marketing_app.models import (
 )
 from marketing_app.models.base import utcnow
 from marketing_app.services.job_execution import run_job
+from marketing_app.services.loyalty_earning import credit_orders
 from marketing_app.services.loyalty_schedule import schedule_call_pruning, schedule_loyalty_syncs
 from marketing_app.services.loyalty_sync import (
     save_alleaves_credentials,
@@ -76,10 +77,12 @@ def test_a_thousand_customers_sync_once_and_a_rerun_adds_nothing(session, tenant
         entries = count(session, LoyaltyLedgerEntry, tenant)
         second = sync(session, tenant)
 
+    kept = [o for o in data.orders if o["status"] != "cancelled"]  # cancelled before we saw them
     assert first.error is None and limited == 0
-    assert first.orders == 3000 and first.orders_created == 3000
-    assert count(session, Order, tenant, Order.source == "pos") == 3000
-    items = sum(len(o["items"]) for o in data.orders)
+    assert first.orders == 3000 and first.orders_created == len(kept)
+    assert first.cancelled_not_stored == 3000 - len(kept)
+    assert count(session, Order, tenant, Order.source == "pos") == len(kept)
+    items = sum(len(o["items"]) for o in kept)
     assert count(session, OrderItem, tenant) == first.items_created == items
     assert count(session, Contact, tenant) == 1000 == first.profiles_created
     assert count(session, ContactIdentity, tenant, ContactIdentity.kind == "pos") == 1000
@@ -91,6 +94,9 @@ def test_a_thousand_customers_sync_once_and_a_rerun_adds_nothing(session, tenant
     assert (second.orders_created, second.profiles_created, second.items_created) == (0, 0, 0)
     assert second.orders_credited == second.refunds == 0
     assert count(session, LoyaltyLedgerEntry, tenant) == entries
+    # nothing the sync stored is left for a later crediting (or reconciliation) to pick up
+    assert credit_orders(session=session, tenant_id=tenant.id).orders_credited == 0
+    assert_ledger_consistent(session, tenant)
     with capsys.disabled():
         print(
             f"\nPOS sync, 1,000 customers / 3,000 orders, 100 ms latency: {elapsed:.2f} s, "
@@ -141,7 +147,9 @@ def test_garbage_orders_are_skipped_and_counted(session, tenant, small):
 
     result = sync(session, tenant)
 
-    assert result.skipped == 3 and result.orders_created == 197
+    good = [o for o in small.data.orders if str(o["id"]) not in bad]
+    kept = [o for o in good if o["status"] != "cancelled"]
+    assert (result.skipped, result.orders, result.orders_created) == (3, 197, len(kept))
     assert len(sync_state(session=session, tenant_id=tenant.id)["skip_reasons"]) == 3
     assert count(session, Order, tenant, Order.external_id.in_(bad)) == 0
 
@@ -248,7 +256,8 @@ def test_the_job_syncs_pos_orders_then_alpine_iq_balances_then_reconciles(sessio
     assert job.status == JobStatus.SUCCEEDED, job.error
     assert job.done == job.total == 3_000  # POS, Alpine IQ and reconciliation share the bar
     pos, aiq = job.result["pos"], job.result["alpineiq"]
-    assert (pos["customers"], pos["orders_created"], pos["error"]) == (30, 90, None)
+    kept = [o for o in both[0].data.orders if o["status"] != "cancelled"]
+    assert (pos["customers"], pos["orders_created"], pos["error"]) == (30, len(kept), None)
     assert (aiq["contacts"], aiq["balances"], aiq["profiles_created"]) == (27, 27, 0)
     assert job.result["errors"] == [] and job.result["reconciliation"]["compared"] > 0
     assert count(session, ExternalLoyaltyBalance, tenant) == 27  # mapped onto POS customers

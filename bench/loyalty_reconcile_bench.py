@@ -13,7 +13,8 @@ is checked exactly:
   4 an order not credited yet                                      -> sync_lag
 Everyone else agrees. Times `reconcile()` (first run: every discrepancy new; second run: all
 refreshed) and, in the same run, the bare limit: a plain aggregate of the ledger per contact
-joined to the accounts (count of mismatches), at the same work_mem. Prints one JSON line.
+joined to the accounts (count of mismatches), with the same work_mem and no JIT, as
+reconcile() runs. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -49,8 +50,7 @@ from marketing_app.cli import migrate
 from marketing_app.db import get_engine
 from marketing_app.models import Tenant
 from marketing_app.services.loyalty_programs import save_program
-from marketing_app.services.loyalty_reconciliation import reconcile
-from marketing_app.services.segment_sql_parts import SEGMENT_WORK_MEM
+from marketing_app.services.loyalty_reconciliation import RECONCILE_WORK_MEM, reconcile
 from marketing_app.services.tenants import create_tenant
 
 PG_URL = DB_URL.replace("postgresql+psycopg", "postgresql")
@@ -173,7 +173,8 @@ def load(tenant_id, customers: int) -> dict:
 
 def bare_limit(tenant_id) -> tuple[float, int]:
     with psycopg.connect(PG_URL) as conn:
-        conn.execute(f"SET work_mem = '{SEGMENT_WORK_MEM}'")
+        conn.execute(f"SET work_mem = '{RECONCILE_WORK_MEM}'")  # what reconcile() runs with
+        conn.execute("SET jit = off")
         started = time.perf_counter()
         mismatches = conn.execute(BARE, {"t": tenant_id}).fetchone()[0]
         return time.perf_counter() - started, mismatches

@@ -93,7 +93,7 @@ def _needs_details(row) -> bool:
     of ours (drift is unknown, and "matches one of ours" is explained by uncredited orders)."""
     calculated = row.ledger + row.uncredited_points
     return (
-        row.ledger_entries > 0
+        row.has_entries
         and row.external is not None
         and row.stored == row.ledger
         and row.external not in (calculated, row.stored)
@@ -107,7 +107,7 @@ def _sum(value):
 
 def _ledger_per_contact(tenant_id: uuid.UUID):
     return (
-        select(E.contact_id, _sum(E.points).label("net"), func.count().label("entries"))
+        select(E.contact_id, _sum(E.points).label("net"))
         .where(E.tenant_id == tenant_id)
         .group_by(E.contact_id)
         .subquery("ledger")
@@ -171,7 +171,7 @@ def _figures_statement(tenant_id: uuid.UUID, settings: LoyaltySettings):
             func.coalesce(second, pending.c.contact_id).label("contact_id"),
             func.coalesce(accounts.c.balance, 0).label("stored"),
             func.coalesce(ledger.c.net, 0).label("ledger"),
-            func.coalesce(ledger.c.entries, 0).label("ledger_entries"),
+            (ledger.c.contact_id.is_not(None)).label("has_entries"),
             external.c.points.label("external"),
             external.c.synced_at.label("synced_at"),
             func.coalesce(pending.c.orders, 0).label("uncredited_orders"),

@@ -23,7 +23,7 @@ from marketing_app.services.campaign_ab import decide_due_winners
 from marketing_app.services.campaign_delivery import deliver_batch
 from marketing_app.services.campaign_lifecycle import due_campaign_ids
 from marketing_app.services.campaign_send import HELD, start_send
-from marketing_app.services.email_delivery import delivery_chain_for
+from marketing_app.services.email_delivery import DeliveryChain, delivery_chain_for
 from marketing_app.settings import get_settings
 
 SENDERS_PER_CAMPAIGN = 2  # workers on one campaign at once; more only queue behind the limits
@@ -77,6 +77,17 @@ def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResu
     return result
 
 
+def claim_size(chain: DeliveryChain, per_call: int) -> int:
+    """Messages a sender claims at a time: EMAIL_BATCH_SIZE (at most the first provider's
+    batch) per call that provider may have in flight. A batching provider is then kept busy
+    (SendGrid: 1,000 personalizations a request, several requests at once), instead of
+    getting one request per claim and waiting for its answer."""
+    if not chain.providers:
+        return per_call
+    first = chain.providers[0]
+    return min(per_call, first.max_batch) * max(first.concurrency, 1)
+
+
 def run_sender(
     *,
     session: Session,
@@ -92,7 +103,7 @@ def run_sender(
     chain = delivery_chain_for(session=session, tenant_id=campaign.tenant_id)
     settings = get_settings()
     lease = timedelta(seconds=settings.email_lease_seconds)
-    batch_size = batch_size or settings.email_batch_size
+    batch_size = batch_size or claim_size(chain, settings.email_batch_size)
     deadline = time.monotonic() + budget_seconds
     sent = 0
     try:

@@ -59,8 +59,8 @@ DEFINITION_DOC = (
     "A segment definition (see `marketing_app/domain/segment_definition.py`): a root group "
     "`{kind: group, op: and|or, negate, children}` of conditions such as `trait`, `event`, "
     "`event_time`, `orders`, `ordered_product`, `no_order_in`, `engagement`, `consent`, "
-    "`segment`, `rfm`, `top_spenders` and `random_bucket`. Numbers must be finite and within "
-    "±10^12. Omitted: every profile."
+    "`segment`, `rfm`, `top_spenders`, `random_bucket` and `loyalty`. Numbers must be finite "
+    "and within ±10^12. Omitted: every profile."
 )
 
 

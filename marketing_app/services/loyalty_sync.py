@@ -32,10 +32,8 @@ from __future__ import annotations
 import time
 import uuid
 from collections.abc import Callable, Iterator
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timedelta
-from itertools import chain
 from typing import Any
 
 from sqlmodel import Session, select
@@ -43,7 +41,8 @@ from sqlmodel import Session, select
 from marketing_app.domain.errors import NotFound, ProviderError
 from marketing_app.models import Location, Order, OrderItem
 from marketing_app.models.base import utcnow
-from marketing_app.providers.alleaves import AlleavesClient, PosOrder
+from marketing_app.providers.alleaves import AlleavesClient, PosCustomer, PosOrder
+from marketing_app.providers.read_ahead import ReadAhead
 from marketing_app.providers.wire import Page
 from marketing_app.services.bulk import insert_ignoring_duplicates, write_returning_new_keys
 from marketing_app.services.bulk_reads import StatisticsWatch, one_of
@@ -261,18 +260,16 @@ class _PosRun:
         self.result.cancellations += outcome.cancellations
 
 
-def _sync_customers(run: _PosRun, client: AlleavesClient, since: datetime | None) -> None:
-    for page in client.iter_customer_pages(updated_since=since):
-        people = [customer_person(customer) for customer in page.records]
+def _sync_customers(run: _PosRun, pages: Iterator[tuple[Page[PosCustomer], list]]) -> None:
+    for page, people in pages:
         run.result.customers += len(people)
         run.map_people(people)
         run.page_done(page, "customers")
 
 
-def _sync_orders(run: _PosRun, pages: Iterator[Page[PosOrder]]) -> None:
-    for page in pages:
+def _sync_orders(run: _PosRun, pages: Iterator[tuple[Page[PosOrder], list]]) -> None:
+    for page, buyers in pages:
         orders = page.records
-        buyers = [order_person(order) for order in orders]
         run.result.orders += len(orders)
         run.map_people([buyer for buyer in buyers if buyer])
         _store_orders(run, orders, buyers)
@@ -282,18 +279,21 @@ def _sync_orders(run: _PosRun, pages: Iterator[Page[PosOrder]]) -> None:
 
 
 def _read_pos(run: _PosRun, credentials: tuple[str, str], options: dict[str, Any]) -> None:
-    """Customers, then orders (whose first page is in flight while customers are stored)."""
+    """Customers, then orders. Both listings are read ahead on threads, a couple of pages
+    deep, while the pages before them are being stored; their people's emails and phones are
+    normalized there too (while the storing thread waits for the database)."""
     base_url, api_key = credentials
     since = _cursor(run.state)
     try:
-        with (
-            AlleavesClient(base_url=base_url, api_key=api_key, on_call=run.log, **options) as c,
-            ThreadPoolExecutor(1, thread_name_prefix="pos-orders-ahead") as ahead,
-        ):
+        with AlleavesClient(base_url=base_url, api_key=api_key, on_call=run.log, **options) as c:
+            customers = c.iter_customer_pages(updated_since=since)
             orders = c.iter_order_pages(updated_since=since)
-            first = ahead.submit(next, orders)
-            _sync_customers(run, c, since)
-            _sync_orders(run, chain([first.result()], orders))
+            with (
+                ReadAhead((p, list(map(customer_person, p.records))) for p in customers) as ahead,
+                ReadAhead((p, list(map(order_person, p.records))) for p in orders) as behind,
+            ):
+                _sync_customers(run, ahead)
+                _sync_orders(run, behind)
     except ProviderError as exc:
         run.result.error = describe_error(exc)
 

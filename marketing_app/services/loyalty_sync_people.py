@@ -14,18 +14,22 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from sqlalchemy import and_, insert, or_
+from sqlalchemy import and_, insert, or_, text
 from sqlmodel import Session, select
 
+from marketing_app.domain.errors import Conflict
 from marketing_app.models import Contact, ContactIdentity
 from marketing_app.models.base import utcnow
 from marketing_app.providers.alleaves import PosCustomer, PosOrder
 from marketing_app.providers.alpineiq import AiqContact
-from marketing_app.services.bulk import insert_ignoring_duplicates
+from marketing_app.services.bulk import copy_returning_new_keys, insert_ignoring_duplicates
 from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.identity import IdentityMap, normalize_email, normalize_phone
 
 IDENTIFIER_LENGTH = 320  # ContactIdentity.value
+NEXT_CONTACT_IDS = text(
+    "SELECT nextval(pg_get_serial_sequence('contacts', 'id')) FROM generate_series(1, :n)"
+)
 # What the lookups read: a sync checks their statistics as it grows them (bulk_reads).
 IDENTITY_TABLES = ("contacts", "contact_identities")
 # A sync sees the same few thousand addresses on every page (customers, then their orders):
@@ -162,8 +166,39 @@ def _create_profiles(session: Session, tenant_id, groups: list[list[Person]]) ->
             row["first_name"] = row["first_name"] or person.first_name
             row["last_name"] = row["last_name"] or person.last_name
         rows.append({"email": None, "phone": None, **row})
-    statement = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
-    return list(session.execute(statement, rows).scalars())
+    return _insert_contacts(session, rows)
+
+
+def _column_defaults(model) -> dict:
+    """The Python-side defaults of the model's columns, as an INSERT would apply them."""
+    values = {}
+    for column in model.__table__.columns:
+        default = column.default
+        if default is not None and not column.primary_key and not default.is_sequence:
+            values[column.name] = default.arg(None) if default.is_callable else default.arg
+    return values
+
+
+def _insert_contacts(session: Session, rows: list[dict]) -> list[int]:
+    """Insert profiles; their ids in the order of `rows`.
+
+    PostgreSQL: the ids come from the sequence in one statement and the rows go by COPY (a
+    multi-row INSERT ... RETURNING of 1,000 profiles took 0.2-0.4 s). A profile another writer
+    created meanwhile with the same email or phone fails the sync, as the INSERT would: the next
+    run maps it.
+    """
+    if session.get_bind().dialect.name != "postgresql":
+        statement = insert(Contact).returning(Contact.id, sort_by_parameter_order=True)
+        return list(session.execute(statement, rows).scalars())
+    ids = list(session.execute(NEXT_CONTACT_IDS, {"n": len(rows)}).scalars())
+    defaults = _column_defaults(Contact)
+    full = [
+        {**defaults, **row, "id": contact_id} for row, contact_id in zip(rows, ids, strict=True)
+    ]
+    created = copy_returning_new_keys(session=session, model=Contact, rows=full, key="id")
+    if len(created) != len(full):
+        raise Conflict("Customers changed while the sync read them; the next sync maps them.")
+    return ids
 
 
 def _new_profile_groups(ids: IdentityMap, people: list[Person]) -> list[list[Person]]:

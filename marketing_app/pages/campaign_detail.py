@@ -247,7 +247,7 @@ def _report() -> rx.Component:
             spacing="4",
             width="100%",
         ),
-        rx.cond(D.variant_rows.length() > 1, _chart(D.variants_chart, "variants-chart")),
+        rx.cond(D.variant_stats.length() > 1, _chart(D.variants_chart, "variants-chart")),
         spacing="4",
         width="100%",
     )

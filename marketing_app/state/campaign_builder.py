@@ -255,7 +255,6 @@ class CampaignBuilderState(EmailEditorMixin, SessionState):
             self.template_id = template_id
         self._load_fields(chosen.subject, chosen.preheader, chosen.html)
         self._store_active()
-        return self._preview()
 
     @rx.event
     def select_variant(self, key: str):

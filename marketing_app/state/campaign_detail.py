@@ -53,7 +53,7 @@ def _variant_rows(report: dict[str, Any], chances: dict[str, float]) -> list[dic
             "revenue": money(counts["revenue_cents"] / 100),
             "chance": percent(chances[key]) if key in chances else "—",
         }
-        for key, counts in report["variants"].items()
+        for key, counts in sorted(report["variants"].items(), key=lambda kv: kv[0] == "held")
     ]
 
 
@@ -176,7 +176,7 @@ class CampaignDetailState(SessionState):
                 campaign_ab.win_probabilities(session=session, campaign=found) if enabled else {}
             )
         self.totals, self.timeline = report["totals"], report["timeline"]
-        self.variant_stats = [{"key": k, **v} for k, v in report["variants"].items()]
+        self.variant_stats = [{"key": k, **v} for k, v in report["variants"].items() if k != "held"]
         self.variant_rows = _variant_rows(report, chances)
         return self.status in WATCHED
 

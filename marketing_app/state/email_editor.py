@@ -95,10 +95,9 @@ class EmailEditorMixin(rx.State, mixin=True):
         return TemplateFields(self.subject, self.preheader, self.html)
 
     def _load_fields(self, subject: str, preheader: str, html: str) -> None:
-        """Put content into the editor (a template, a variant) and check it."""
+        """Put content into the editor (a template, a variant), check it and preview it."""
         self.subject, self.preheader, self.html = subject, preheader, html
-        self.preview_html = self.preview_subject = self.preview_error = ""
-        self._check()
+        self._edited()
 
     def _check(self) -> None:
         problems = validate_template(self.subject, self.preheader, self.html)
@@ -162,6 +161,8 @@ class EmailEditorMixin(rx.State, mixin=True):
 
     @rx.event
     def choose_customer(self, contact_id: str, label: str):
+        if not str(contact_id).isdigit():
+            return
         self.preview_contact_id, self.preview_contact = int(contact_id), label[:300]
         self.customer_query, self.customer_results = "", []
         return self._preview()
@@ -176,9 +177,11 @@ class EmailEditorMixin(rx.State, mixin=True):
         return self._preview()
 
     def _preview(self):
+        self.preview_html = self.preview_subject = self.preview_error = ""
+        if not (self.subject.strip() or self.html.strip()):
+            return  # nothing written yet: nothing to preview or complain about
         if self.problems:
             self.preview_error = "Fix the problems listed under the editor to see the preview."
-            self.preview_html = self.preview_subject = ""
             return
         try:
             _, tenant = self._authorize(Role.VIEWER)
@@ -190,10 +193,9 @@ class EmailEditorMixin(rx.State, mixin=True):
                     contact_id=self.preview_contact_id or None,
                 )
         except DomainError as exc:
-            self.preview_error, self.preview_html = exc.message, ""
+            self.preview_error = exc.message
             return
         self.preview_subject, self.preview_html = rendered.subject, rendered.html
-        self.preview_error = ""
 
     @rx.event
     def set_test_to(self, value: str):

@@ -45,7 +45,6 @@ class TemplateEditorState(EmailEditorMixin, SessionState):
             self.page_error = "not_found"
             return
         self.loaded = True
-        return TemplateEditorState.refresh_preview
 
     def _load(self, template_id: int) -> None:
         if not template_id:

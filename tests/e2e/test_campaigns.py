@@ -31,8 +31,8 @@ HTML = "<html><body><p>Hello {{ first_name | default('there') }}</p></body></htm
 READER = "Mozilla/5.0 (Windows NT 10.0; Win64; x64) AppleWebKit/537.36 Chrome/131.0 Safari/537.36"
 
 
-def _make_list(slug: str, name: str, people: list[tuple[str, str]]) -> tuple[int, list[str]]:
-    """A static list of consented customers; returns its id and their addresses."""
+def _make_list(slug: str, name: str, people: list[tuple[str, str]]) -> tuple[int, str, list[str]]:
+    """A static list of consented customers; returns its id, its name and their addresses."""
     tag = uuid.uuid4().hex[:6]
     with session_scope() as session:
         tenant = get_tenant_by_slug(session=session, slug=slug)
@@ -57,7 +57,7 @@ def _make_list(slug: str, name: str, people: list[tuple[str, str]]) -> tuple[int
             list_id=found.id,
             contact_ids=[c.id for c in contacts],
         )
-        return found.id, [c.email for c in contacts]
+        return found.id, found.name, [c.email for c in contacts]
 
 
 def _draft(slug: str, name: str, list_id: int) -> int:
@@ -76,14 +76,7 @@ def _draft(slug: str, name: str, list_id: int) -> int:
 
 @pytest.fixture(scope="module")
 def guest_list(app_server) -> tuple[int, str, list[str]]:
-    list_id, addresses = _make_list(LEAF, "Campaign guests", GUESTS)
-    with session_scope() as session:
-        name = segments.get_segment(
-            session=session,
-            tenant_id=get_tenant_by_slug(session=session, slug=LEAF).id,
-            segment_id=list_id,
-        ).name
-    return list_id, name, addresses
+    return _make_list(LEAF, "Campaign guests", GUESTS)
 
 
 def _open_and_click(request, address: str) -> None:
@@ -182,6 +175,44 @@ def test_marketer_builds_previews_sends_and_reads_the_report(page, guest_list):
     screenshot(page, "campaign-report")
 
 
+def test_an_ab_test_sends_two_subjects_and_the_marketer_picks_the_winner(page):
+    _, list_name, _ = _make_list(LEAF, "AB guests", [(f"Tester{i}", "Ab") for i in range(20)])
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.goto(f"/t/{LEAF}/campaigns/new")
+    page.fill("#campaign-name", "Subject line test")
+    page.fill("#from-email", "news@leaf.example.com")
+    page.locator("#audience-segments").get_by_text(list_name).click()
+    expect(page.locator("#audience-count")).to_have_text("20 will receive it", timeout=SLOW)
+    page.click("#template-pick")
+    page.get_by_role("option", name="Built-in: Weekly Specials").click()
+    _fill_subject(page, "A: specials for {{ first_name }}")
+
+    page.click("#ab-enabled")
+    expect(page.locator("#variant-tab-B")).to_be_visible()
+    _fill_subject(page, "B: {{ first_name }}, deals inside")
+    page.fill("#ab-percent", "50")
+    page.click("#variant-tab-A")
+    expect(page.locator("#email-subject")).to_have_value("A: specials for {{ first_name }}")
+    page.click("#variant-tab-B")
+    expect(page.locator("#email-subject")).to_have_value("B: {{ first_name }}, deals inside")
+    screenshot(page, "campaign-builder-ab")
+    page.click("#save-campaign")
+    expect(page).to_have_url(re.compile(r"/campaigns/\d+$"), timeout=SLOW)
+    expect(page.get_by_text("50% of the audience gets the variants")).to_be_visible()
+
+    page.click("#send-now")
+    variants = page.locator("#variants-table")
+    expect(variants).to_contain_text("Held for the winner", timeout=SEND)
+    expect(page.locator("#winner-B")).to_be_visible(timeout=SEND)
+    expect(variants).to_contain_text("%")  # each variant's chance of being best
+    expect(page.locator("#progress-percent")).not_to_have_text("100%")
+    screenshot(page, "campaign-ab")
+    page.click("#winner-B")
+    expect(page.locator("#progress-percent")).to_have_text("100%", timeout=SEND)
+    expect(variants).to_contain_text("winner by hand", timeout=SLOW)
+    expect(page.locator(".campaign-status")).to_have_text("sent", timeout=SLOW)
+
+
 def test_a_campaign_that_is_not_ready_says_why_and_cannot_be_sent(page):
     login_and_wait(page, "marketer@leaf.example.com")
     page.goto(f"/t/{LEAF}/campaigns/new")
@@ -204,6 +235,7 @@ def test_template_test_send_lands_in_the_outbox_and_suppressions_are_managed(pag
     login_and_wait(page, "marketer@leaf.example.com")
     page.goto(f"/t/{LEAF}/email-templates")
     expect(page.locator("#builtin-gallery .builtin-card")).to_have_count(10, timeout=SLOW)
+    screenshot(page, "email-templates")
     page.click("#use-birthday")
     expect(page).to_have_url(re.compile(r"/email-templates/\d+$"), timeout=SLOW)
     expect(page.locator("#template-name")).to_have_value(re.compile("^Birthday"))
@@ -252,7 +284,7 @@ def test_a_viewer_reads_campaigns_but_cannot_send(page, guest_list):
 
 
 def test_campaigns_of_another_tenant_are_neither_listed_nor_opened(page, guest_list):
-    wine_list, _ = _make_list(WINE, "Wine guests", [("Wes", "Vine")])
+    wine_list, _, _ = _make_list(WINE, "Wine guests", [("Wes", "Vine")])
     wine_campaign = _draft(WINE, "Wine-only harvest letter", wine_list)
     leaf_campaign = _draft(LEAF, "Leaf-only letter", guest_list[0])
     login_and_wait(page, "marketer@leaf.example.com")
@@ -260,6 +292,7 @@ def test_campaigns_of_another_tenant_are_neither_listed_nor_opened(page, guest_l
     table = page.locator("#campaigns-table")
     expect(table).to_contain_text("Leaf-only letter", timeout=SLOW)
     expect(table).not_to_contain_text("Wine-only harvest letter")
+    screenshot(page, "campaigns-list")
     page.goto(f"/t/{LEAF}/campaigns/{wine_campaign}")
     expect(page.locator("#not-found")).to_be_visible(timeout=SLOW)
     page.goto(f"/t/{WINE}/campaigns")

@@ -12,6 +12,7 @@ from marketing_app.pages.layout import shell
 from marketing_app.pages.settings_email import email_sending_tab
 from marketing_app.pages.settings_members import members_tab
 from marketing_app.state.email_providers import EmailProvidersState
+from marketing_app.state.email_rules import EmailRulesState
 from marketing_app.state.jobs import JobsState
 from marketing_app.state.members import MembersState
 from marketing_app.state.tenant_settings import TenantSettingsState as S
@@ -216,4 +217,11 @@ def settings_page() -> rx.Component:
 
 
 ROUTE = routes.TENANT_SETTINGS
-ON_LOAD = [S.require_tenant, S.load, MembersState.load, JobsState.load, EmailProvidersState.load]
+ON_LOAD = [
+    S.require_tenant,
+    S.load,
+    MembersState.load,
+    JobsState.load,
+    EmailProvidersState.load,
+    EmailRulesState.load,
+]

@@ -8,6 +8,7 @@ import reflex as rx
 from marketing_app.components.choices import fixed_select
 from marketing_app.components.tables import simple_table
 from marketing_app.components.widgets import danger_button, empty_state, field_error, labeled
+from marketing_app.pages.settings_email_rules import email_rules_section
 from marketing_app.state.email_providers import CHOICES
 from marketing_app.state.email_providers import EmailProvidersState as P
 
@@ -113,6 +114,7 @@ def email_sending_tab() -> rx.Component:
         ),
         table,
         _add_form(),
+        email_rules_section(),
         rx.cond(
             ~P.is_owner, rx.text("Only owners can change providers.", size="1", color_scheme="gray")
         ),

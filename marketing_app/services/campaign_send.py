@@ -24,6 +24,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
 from marketing_app.domain.campaigns import ABTest, CampaignContent
+from marketing_app.domain.errors import InvalidInput
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage, Tenant
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
@@ -273,3 +274,19 @@ def start_send(*, session: Session, campaign_id: int, now: datetime | None = Non
     session.flush()
     summary = campaign.send_summary
     return SendStart(campaign_id, True, summary["messages"], summary["frequency_capped"])
+
+
+def save_frequency_cap(
+    *, session: Session, tenant_id: uuid.UUID, max_emails: int, days: int
+) -> dict[str, int]:
+    """At most `max_emails` marketing emails per profile in `days` days (0: no cap)."""
+    if not isinstance(max_emails, int) or not 0 <= max_emails <= 100:
+        raise InvalidInput("The cap is a number of emails from 0 (no cap) to 100.", field="max")
+    if not isinstance(days, int) or not 1 <= days <= 90:
+        raise InvalidInput("The window is 1 to 90 days.", field="days")
+    tenant = session.get(Tenant, tenant_id)
+    cap = {"max_emails": max_emails, "days": days}
+    tenant.settings = {**(tenant.settings or {}), "frequency_cap": cap}  # a new dict: JSON
+    session.add(tenant)
+    session.flush()
+    return cap

@@ -206,3 +206,22 @@ def receive_email_webhook(
     return WebhookReceipt(
         provider, tenant.id, applied, parsed.skipped, parsed.ignored, parsed.subscribe_url
     )
+
+
+def webhook_endpoints(
+    *, session: Session, tenant_id: uuid.UUID, base_url: str
+) -> list[dict[str, str]]:
+    """Per provider: the URL to give it and whether a key is stored (its last characters)."""
+    tenant = session.get(Tenant, tenant_id)
+    found = []
+    for provider in WEBHOOK_PROVIDERS:
+        row = _credential(session, tenant_id, provider)
+        found.append(
+            {
+                "provider": provider,
+                "url": f"{base_url.rstrip('/')}/webhooks/email/{provider}/{tenant.slug}",
+                "configured": "yes" if row is not None else "",
+                "hint": f"…{row.secret_hint}" if row is not None and row.secret_hint else "",
+            }
+        )
+    return found

@@ -97,6 +97,7 @@ def _as_batch(campaign, compiled: CompiledEmail, claimed, contexts) -> Substitut
             BatchRecipient(
                 message_id=message.id,
                 to=message.email,
+                to_name=_full_name(contexts[message.contact_id]),
                 substitutions=form.values(contexts[message.contact_id], token),
                 headers=headers,
                 custom_args={"message_id": str(message.id)},
@@ -114,6 +115,10 @@ def _as_batch(campaign, compiled: CompiledEmail, claimed, contexts) -> Substitut
     )
 
 
+def _full_name(recipient) -> str:
+    return f"{recipient.first_name} {recipient.last_name}".strip()
+
+
 def _from_name(campaign: Campaign, variant_key: str) -> str:
     variants = (campaign.content or {}).get("variants") or []
     chosen = next((v for v in variants if v.get("key") == variant_key), {})
@@ -129,6 +134,7 @@ def _as_messages(campaign, compiled: CompiledEmail, claimed, contexts) -> list[O
             OutgoingEmail(
                 message_id=message.id,
                 to=message.email,
+                to_name=_full_name(contexts[message.contact_id]),
                 from_email=campaign.from_email,
                 from_name=_from_name(campaign, message.variant),
                 reply_to=campaign.reply_to,

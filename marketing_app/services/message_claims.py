@@ -41,6 +41,7 @@ from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.campaign_audience import unsubscribed_condition
 from marketing_app.services.campaign_send import HELD
 
+CONSOLE = "console"
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=2)  # every provider failed: try this row again later
@@ -147,12 +148,18 @@ def record_results(
 ) -> int:
     """Store what the providers said; returns how many rows this worker's lease still held."""
     now = now or utcnow()
-    accepted = [r for r in results if r.accepted]
+    # The console provider's outbox is where its mail arrives: delivered as it is accepted.
+    accepted = [r for r in results if r.accepted and r.provider != CONSOLE]
+    outboxed = [r for r in results if r.accepted and r.provider == CONSOLE]
     refused = [r for r in results if not r.accepted and not r.transient]
     retry = [r for r in results if not r.accepted and r.transient]
     changed = 0
     batches = [
         (accepted, {"status": MS.SENT, "sent_at": now, "lease_until": None}),
+        (
+            outboxed,
+            {"status": MS.DELIVERED, "sent_at": now, "delivered_at": now, "lease_until": None},
+        ),
         (refused, {"status": MS.FAILED, "lease_until": None}),
         (retry, {"lease_until": now + RETRY_AFTER}),
     ]

@@ -328,7 +328,7 @@ def test_the_schedule_queues_one_sync_per_connected_tenant_and_never_a_second(
 
 def test_the_call_log_is_pruned_once_a_day(session):
     # A day no other test (or a worker's beat, which uses the real date) schedules for.
-    today = utcnow().replace(year=2031)
+    today = datetime(2031, 3, 14, 12, tzinfo=UTC)
     queued = [schedule_call_pruning(session=session, now=today) for _ in range(2)]
     tomorrow = schedule_call_pruning(session=session, now=today + timedelta(days=1))
     session.commit()

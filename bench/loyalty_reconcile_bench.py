@@ -212,6 +212,7 @@ def main() -> None:
             **loaded,
             "seconds": round(first_s, 2),
             "seconds_rerun": round(second_s, 2),
+            "phases_s": [first.summary()["phase_seconds"], second.summary()["phase_seconds"]],
             "target_s": TARGET_S,
             "met": max(first_s, second_s) < TARGET_S,
             "compared": first.compared,

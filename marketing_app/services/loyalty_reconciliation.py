@@ -100,6 +100,9 @@ class ReconcileResult:
     newly_over_threshold: int = 0  # over the threshold now and not open over it before
     by_kind: dict[str, int] = field(default_factory=lambda: dict.fromkeys(DiscrepancyKind.ALL, 0))
     seconds: float = 0.0
+    # Where the time went: "figures" (the statements reading every profile), "classify",
+    # "write" (discrepancies inserted, refreshed, cleared).
+    phase_seconds: dict[str, float] = field(default_factory=dict)
     ran_at: datetime | None = None
 
     def summary(self) -> dict[str, Any]:
@@ -107,7 +110,14 @@ class ReconcileResult:
         values = asdict(self)
         values["ran_at"] = self.ran_at.isoformat() if self.ran_at else None
         values["seconds"] = round(self.seconds, 3)
+        values["phase_seconds"] = {k: round(v, 3) for k, v in self.phase_seconds.items()}
         return values
+
+    def lap(self, phase: str, since: float) -> float:
+        """Record the seconds `phase` took since `since`; returns now, for the next lap."""
+        now = time.perf_counter()
+        self.phase_seconds[phase] = now - since
+        return now
 
 
 def alpineiq_points_per_dollar(tenant: Tenant) -> Decimal | None:
@@ -151,6 +161,7 @@ def reconcile(
     result.compared, candidates = gather_figures(
         session=session, tenant_id=tenant_id, settings=settings
     )
+    lap = result.lap("figures", started)
     decided = _decisions(session, tenant_id)
     findings = []
     for figures in candidates:
@@ -158,7 +169,9 @@ def reconcile(
             result.settled += 1
         else:
             findings.append((figures, find(figures, rules)))
+    lap = result.lap("classify", lap)
     _record(session, tenant_id, findings, result)
+    result.lap("write", lap)
     result.seconds = time.perf_counter() - started
     _save_summary(session, tenant_id, result, settings)
     return result

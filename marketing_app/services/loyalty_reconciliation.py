@@ -36,12 +36,13 @@ kept that decision, so it is not reopened until a figure moves.
 
 The work is set-based (services/loyalty_reconcile_figures.py): one statement aggregates the
 ledger per contact and the uncredited orders per contact and joins the accounts and external
-balances, returning only the disagreeing profiles and a count of all compared; a second one
-reads the classification's details for those few. A tight Python pass classifies them; one
-upsert (COPY into a staging table on PostgreSQL) writes the open discrepancies on the partial
-unique index (one open row per profile), refreshing their figures, kind and `checked_at`; open
-rows whose profile now agrees are marked cleared. The run's summary is kept in
-`tenant.settings["loyalty_reconciliation"]`.
+balances, returning only the disagreeing profiles and a count of all compared; then the
+classification's details are read for those few. A tight Python pass classifies them. New
+discrepancies go in by COPY on PostgreSQL (insert-or-ignore on the partial unique index: one
+open row per profile, so a concurrent run cannot open a second); open ones are refreshed in
+place (figures, kind, explanation, `checked_at`) by one UPDATE joined to a COPY-loaded
+temporary table; open rows whose profile now agrees are marked cleared. The run's summary (with
+seconds per phase) is kept in `tenant.settings["loyalty_reconciliation"]`.
 """
 
 from __future__ import annotations

@@ -134,12 +134,15 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
         role: round((cpu[role] - cpu_before.get(role, 0.0)) * 1000 / max(accepted, 1), 3)
         for role in cpu
     }
-    return _summary(target, rows, scheduled, accepted, peaks, finished) | {
-        "cpu_s_per_1000_msgs": per_thousand,
-        "held_rate": timeline.held_rate(),
-        "loadavg_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
-        "_worker_log_tail": "" if finished else workers.tail(),
-    }
+    return (
+        _summary(target, rows, scheduled, accepted, peaks, finished)
+        | {
+            "cpu_s_per_1000_msgs": per_thousand,
+            "held_rate": timeline.held_rate(),
+            "loadavg_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
+        }
+        | ({} if finished else {"worker_log_tail": workers.tail()})
+    )
 
 
 def _summary(target: Target, rows: dict, scheduled, accepted: int, peaks, finished) -> dict:

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -94,7 +95,9 @@ class Workers:
     def child_pids(self) -> list[int]:
         return [pid for p in self.processes for pid in _descendants(p.pid) if pid != p.pid]
 
-    def stop(self) -> None:
+    def stop(self, *, keep_logs: bool = False) -> None:
+        """Stop every worker (SIGTERM, then SIGKILL after 30 s); drop the scratch folder
+        with the logs and the beat schedule unless asked to keep it."""
         for process in self.processes:
             _signal_group(process, signal.SIGTERM)
         for process in self.processes:
@@ -103,6 +106,8 @@ class Workers:
             except subprocess.TimeoutExpired:
                 _signal_group(process, signal.SIGKILL)
                 process.wait()
+        if not keep_logs and self.logs:
+            shutil.rmtree(self.logs[0].parent, ignore_errors=True)
 
     def tail(self) -> str:
         return "\n".join(log.read_text(errors="replace")[-2000:] for log in self.logs)
@@ -129,7 +134,11 @@ def start_workers(count: int, concurrency: int, env: dict[str, str]) -> Workers:
                 )
             )  # fmt: skip
         workers.logs.append(log)
-    workers.wait_ready()
+    try:
+        workers.wait_ready()
+    except BaseException:
+        workers.stop(keep_logs=True)
+        raise
     return workers
 
 

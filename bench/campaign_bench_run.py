@@ -111,7 +111,7 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
     campaign_id = create_campaign(run.tenant_id, f"Bench {target.name}", target.list_id)
     workers = start_workers(run.workers, run.concurrency, run.worker_env)
     load_start = os.getloadavg()[0]
-    profilers = []
+    profilers, finished = [], False
     if run.profile_dir is not None:
         profilers = start_profilers(workers.child_pids(), run.profile_dir, target.name)
     try:
@@ -123,7 +123,7 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
         peaks = workers.peak_rss_mb()
     finally:
         stop_profilers(profilers)
-        workers.stop()
+        workers.stop(keep_logs=not finished)
         sink_count = fake.stop() if not target.counted_by else ""
     if target.counted_by:
         accepted = timeline.points[-1][1] if timeline.points else 0
@@ -141,7 +141,7 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
             "held_rate": timeline.held_rate(),
             "loadavg_start_end": [round(load_start, 2), round(os.getloadavg()[0], 2)],
         }
-        | ({} if finished else {"worker_log_tail": workers.tail()})
+        | ({} if finished else {"worker_logs": str(workers.logs[0].parent)})
     )
 
 

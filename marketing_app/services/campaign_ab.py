@@ -24,7 +24,7 @@ from marketing_app.domain.errors import Conflict, InvalidInput
 from marketing_app.models import Campaign, CampaignStatus, EmailMessage, Order
 from marketing_app.models.base import utcnow
 from marketing_app.services.campaign_send import HELD
-from marketing_app.services.campaign_stats import ATTRIBUTION_WINDOW, Counts, variant_counts
+from marketing_app.services.campaign_stats import Counts, attribution_end, variant_counts
 from marketing_app.services.campaigns import get_campaign, specs
 
 if TYPE_CHECKING:
@@ -53,7 +53,7 @@ def _revenue_samples(session: Session, campaign_id: int, variant: str) -> np.nda
             Order.tenant_id == EmailMessage.tenant_id,
             EmailMessage.clicked_at.is_not(None),
             Order.placed_at >= EmailMessage.clicked_at,
-            Order.placed_at <= EmailMessage.clicked_at + ATTRIBUTION_WINDOW,
+            Order.placed_at <= attribution_end(session),
         )
         .scalar_subquery()
     )

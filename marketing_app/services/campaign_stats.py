@@ -20,6 +20,15 @@ from marketing_app.models import MessageStatus as MS
 from marketing_app.services.campaigns import get_campaign
 
 ATTRIBUTION_WINDOW = timedelta(days=5)
+
+
+def attribution_end(session: Session):
+    """SQL: the end of a click's attribution window. SQLite stores datetimes as text, where
+    adding an interval means nothing: its datetime() function adds the days instead."""
+    if session.get_bind().dialect.name == "sqlite":
+        days = f"+{ATTRIBUTION_WINDOW.days} days"
+        return func.strftime("%Y-%m-%d %H:%M:%f", EmailMessage.clicked_at, days)
+    return EmailMessage.clicked_at + ATTRIBUTION_WINDOW
 NOT_SENT = (MS.QUEUED, MS.SKIPPED, MS.FAILED)
 DELIVERY_FAILED = (MS.BOUNCED, MS.DROPPED)
 
@@ -88,7 +97,7 @@ def _count_columns():
 
 def _revenue(session: Session, campaign_id: int) -> dict[str, tuple[int, int]]:
     """Variant -> (orders, revenue cents) attributed to clicks of the campaign."""
-    window_end = EmailMessage.clicked_at + ATTRIBUTION_WINDOW
+    window_end = attribution_end(session)
     rows = session.execute(
         select(EmailMessage.variant, func.count(Order.id), func.sum(Order.total_cents))
         .join(
@@ -200,7 +209,7 @@ def tenant_overview(*, session: Session, tenant_id: uuid.UUID, since: datetime) 
                 Order.contact_id == EmailMessage.contact_id,
                 Order.tenant_id == EmailMessage.tenant_id,
                 Order.placed_at >= EmailMessage.clicked_at,
-                Order.placed_at <= EmailMessage.clicked_at + ATTRIBUTION_WINDOW,
+                Order.placed_at <= attribution_end(session),
                 Order.total_cents > 0,
             ),
         ).where(EmailMessage.tenant_id == tenant_id, EmailMessage.sent_at >= since)

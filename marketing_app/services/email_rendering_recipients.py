@@ -14,9 +14,11 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlmodel import Session, col, select
+from sqlalchemy import or_
+from sqlmodel import Session, select
 
 from marketing_app.models import Contact, Location, LoyaltyAccount, StaffMember, Tenant
+from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.email_rendering_env import EmailDate
 
 _COMPANY_TRAITS = ("company", "company_name", "business_name", "account_name")
@@ -147,14 +149,19 @@ def recipient_contexts(
         for member in session.exec(select(StaffMember).where(StaffMember.tenant_id == tenant_id))
     }
     ids = [contact.id for contact in contacts if contact.id is not None]
-    accounts = {
-        row.contact_id: row
-        for row in session.exec(
-            select(LoyaltyAccount).where(
-                LoyaltyAccount.tenant_id == tenant_id, col(LoyaltyAccount.contact_id).in_(ids)
+    accounts = (
+        {
+            row.contact_id: row
+            for row in session.exec(
+                select(LoyaltyAccount).where(
+                    LoyaltyAccount.tenant_id == tenant_id,
+                    or_(*one_of(session, LoyaltyAccount.contact_id, ids)),
+                )
             )
-        )
-    }
+        }
+        if ids
+        else {}
+    )
     found: dict[int, RecipientContext] = {}
     for contact in contacts:
         if contact.tenant_id != tenant_id or contact.id is None:

@@ -30,9 +30,11 @@ from sqlalchemy import (
     or_,
     select,
     true,
+    type_coerce,
     union_all,
 )
 from sqlalchemy.dialects.postgresql import ARRAY
+from sqlalchemy.types import DateTime
 from sqlmodel import Session, col
 
 from marketing_app.models import (
@@ -64,7 +66,7 @@ def gather_figures(
 ) -> tuple[int, list[ProfileFigures]]:
     """(profiles compared, the figures of the profiles whose figures disagree)."""
     compared, rows = 0, []
-    for row in session.execute(_figures_statement(tenant_id, settings)):
+    for row in session.execute(_figures_statement(tenant_id, settings)).all():
         if row.disagreeing:
             rows.append(row)
         else:
@@ -198,8 +200,13 @@ def _details(
     the contacts' entries read through the ledger's contact index and added up here (each
     contact has its own snapshot time)."""
     found: dict[int, dict[str, int]] = {}
-    columns = (E.contact_id, E.source, E.points, E.amount_cents, E.created_at)
-    for ids in _id_sets(session, list(snapshots)):
+    created_at = E.created_at
+    if session.get_bind().dialect.name == "postgresql":
+        # psycopg hands back aware datetimes already: skip the column type's per-row
+        # conversion (a third of the time for 100,000 entries).
+        created_at = type_coerce(E.created_at, DateTime(timezone=True))
+    columns = (E.contact_id, E.source, E.points, E.amount_cents, created_at)
+    for ids in id_conditions(session, E.contact_id, list(snapshots)):
         for contact_id, source, points, cents, created_at in session.execute(
             select(*columns).where(E.tenant_id == tenant_id, ids)
         ):
@@ -218,13 +225,13 @@ def _details(
     return found
 
 
-def _id_sets(session: Session, contact_ids: list[int]):
-    """Conditions naming the contacts, ID_BATCH at a time: an array on PostgreSQL (one bound
-    parameter), an IN list on SQLite."""
+def id_conditions(session: Session, column, ids: list[int]):
+    """Conditions `column` in `ids`, ID_BATCH ids at a time: an array on PostgreSQL (one bound
+    parameter, whatever the batch), an IN list on SQLite."""
     postgres = session.get_bind().dialect.name == "postgresql"
-    for start in range(0, len(contact_ids), ID_BATCH):
-        batch = contact_ids[start : start + ID_BATCH]
+    for start in range(0, len(ids), ID_BATCH):
+        batch = ids[start : start + ID_BATCH]
         if postgres:
-            yield E.contact_id == any_(cast(batch, ARRAY(BigInteger)))
+            yield column == any_(cast(batch, ARRAY(BigInteger)))
         else:
-            yield col(E.contact_id).in_(batch)
+            yield col(column).in_(batch)

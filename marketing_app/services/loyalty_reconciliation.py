@@ -56,7 +56,7 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from sqlalchemy import bindparam, select, text, update
-from sqlmodel import Session, col
+from sqlmodel import Session
 
 from marketing_app.models import Tenant
 from marketing_app.models.base import utcnow
@@ -67,7 +67,7 @@ from marketing_app.models.loyalty_sync import (
 )
 from marketing_app.services.bulk import copy_text, write_returning_new_keys
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
-from marketing_app.services.loyalty_reconcile_figures import ID_BATCH, gather_figures
+from marketing_app.services.loyalty_reconcile_figures import gather_figures, id_conditions
 from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
 
 STATE_KEY = "loyalty_reconciliation"  # tenant.settings: the last run's summary
@@ -86,6 +86,7 @@ REFRESHED = (  # what a rerun rewrites on an open discrepancy
     "explanation",
     "checked_at",
 )
+COMPARED = REFRESHED[:-1]  # a row is rewritten when one of these moved; else only checked_at
 REFRESH_TABLE = "refresh_loyalty_discrepancies"  # a session's temporary table
 D = LoyaltyDiscrepancy
 
@@ -219,12 +220,12 @@ def _record(
     findings: list[tuple[ProfileFigures, Finding]],
     result: ReconcileResult,
 ) -> None:
-    """Write the open discrepancies (new ones inserted, open ones refreshed in place), clear
-    the open ones that agree now, count into `result`."""
+    """Write the open discrepancies: new ones inserted, open ones whose figures moved rewritten,
+    the others only marked as seen now (checked_at); clear the open ones that agree now."""
     before = {
-        contact_id: (discrepancy_id, over)
-        for contact_id, discrepancy_id, over in session.execute(
-            select(D.contact_id, D.id, D.over_threshold).where(
+        row.contact_id: row
+        for row in session.execute(
+            select(D.contact_id, D.id, *[getattr(D, name) for name in COMPARED]).where(
                 D.tenant_id == tenant_id, D.status == DiscrepancyStatus.OPEN
             )
         )
@@ -237,20 +238,32 @@ def _record(
         rows=[row for row in rows if row["contact_id"] not in before],
         key="contact_id",
     )
-    _refresh(
-        session,
-        [row | {"id": before[row["contact_id"]][0]} for row in rows if row["contact_id"] in before],
-    )
+    seen = [(row, before[row["contact_id"]]) for row in rows if row["contact_id"] in before]
+    moved = [new for new, old in seen if any(new[name] != old._mapping[name] for name in COMPARED)]
+    _refresh(session, [new | {"id": before[new["contact_id"]].id} for new in moved])
+    moved_ids = {new["contact_id"] for new in moved}
+    _mark_seen(session, [old.id for new, old in seen if new["contact_id"] not in moved_ids], result)
     found = {row["contact_id"] for row in rows}
     gone = [contact_id for contact_id in before if contact_id not in found]
     _clear(session, tenant_id, gone, result.ran_at)
     for row in rows:
+        was = before.get(row["contact_id"])
         result.by_kind[row["kind"]] += 1
         result.over_threshold += row["over_threshold"]
-        result.new += row["contact_id"] not in before
-        was_over = before.get(row["contact_id"], (None, False))[1]
-        result.newly_over_threshold += row["over_threshold"] and not was_over
+        result.new += was is None
+        result.newly_over_threshold += row["over_threshold"] and not (was and was.over_threshold)
     result.discrepancies, result.cleared = len(rows), len(gone)
+
+
+def _mark_seen(session: Session, ids: list[int], result: ReconcileResult) -> None:
+    """checked_at of open rows whose figures did not move: one UPDATE per batch of ids."""
+    for ids_in in id_conditions(session, D.id, ids):
+        session.execute(
+            update(D)
+            .where(ids_in, D.status == DiscrepancyStatus.OPEN)
+            .values(checked_at=result.ran_at)
+            .execution_options(synchronize_session=False)
+        )
 
 
 def _row(tenant_id, figures: ProfileFigures, finding: Finding, now: datetime) -> dict[str, Any]:
@@ -313,14 +326,10 @@ def _refresh(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _clear(session: Session, tenant_id: uuid.UUID, contact_ids: list[int], now: datetime) -> None:
-    for start in range(0, len(contact_ids), ID_BATCH):
+    for contacts_in in id_conditions(session, D.contact_id, contact_ids):
         session.execute(
             update(D)
-            .where(
-                D.tenant_id == tenant_id,
-                D.status == DiscrepancyStatus.OPEN,
-                col(D.contact_id).in_(contact_ids[start : start + ID_BATCH]),
-            )
+            .where(D.tenant_id == tenant_id, D.status == DiscrepancyStatus.OPEN, contacts_in)
             .values(status=DiscrepancyStatus.CLEARED, checked_at=now, resolved_at=now)
             .execution_options(synchronize_session=False)
         )

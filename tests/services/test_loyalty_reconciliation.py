@@ -228,6 +228,9 @@ def test_a_rerun_refreshes_and_agreement_clears(db, shop):
     assert list(refreshed) == [ann.id] and refreshed[ann.id].id == opened.id
     assert (refreshed[ann.id].external_points, refreshed[ann.id].difference) == (90, 30)
     assert refreshed[ann.id].checked_at == AFTER + timedelta(hours=1)
+    unchanged = run(db, shop, now=AFTER + timedelta(hours=2))  # the same figures: seen again
+    assert (unchanged.new, found(db, shop)[ann.id].id) == (0, opened.id)
+    assert found(db, shop)[ann.id].checked_at == AFTER + timedelta(hours=2)
 
     alpine(db, shop, ann, 60)
     third = run(db, shop)

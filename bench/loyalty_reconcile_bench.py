@@ -4,17 +4,17 @@ One tenant with --customers (default 1,000,000; BENCH_LOYALTY_CUSTOMERS in scrip
 profiles, each with an account, two credited orders and a third ledger entry (a sign-up bonus
 or a redemption), and an Alpine IQ balance for 95% of them. Every row is generated on the
 server (INSERT ... SELECT generate_series, secondary indexes dropped for the load and rebuilt
-from their own definitions, as bench/segment_load.py does). Planted by id % 100, so the result
-is checked exactly:
+from their own definitions, as bench/segment_load.py does). Planted by id % --every (default
+100: one customer in 100 of each class, 5% disagreeing), so the result is checked exactly:
   0 Alpine IQ shows 7 points more than our orders give            -> missing_visits
   1 a 25-point grant after Alpine IQ's snapshot                    -> sync_lag
   2 Alpine IQ earns 2 points per dollar (we earn 1)                -> configuration
   3 the account's balance drifted 5 points from its ledger         -> unknown
   4 an order not credited yet                                      -> sync_lag
-Everyone else agrees. Times `reconcile()` (first run: every discrepancy new; second run: all
-refreshed) and, in the same run, the bare limit: a plain aggregate of the ledger per contact
-joined to the accounts (count of mismatches), with the same work_mem and no JIT, as
-reconcile() runs. Prints one JSON line.
+Everyone else agrees. Times `reconcile()` (first run: every discrepancy new; second run: the
+same figures, every open one marked seen again) and, in the same run, the bare limit: a plain
+aggregate of the ledger per contact joined to the accounts (count of mismatches), with the
+same work_mem and no JIT, as reconcile() runs. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -31,9 +31,12 @@ sys.path[:0] = [str(ROOT), str(ROOT / "bench")]
 
 parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
 parser.add_argument("--customers", type=int, default=1_000_000)
+parser.add_argument(
+    "--every", type=int, default=100, help="one customer in EVERY of each class (100: 5%% disagree)"
+)
 ARGS = parser.parse_args()
-if ARGS.customers < 1_000:
-    sys.exit("loyalty_reconcile_bench: --customers must be at least 1,000")
+if ARGS.customers < 1_000 or not 20 <= ARGS.every <= ARGS.customers:
+    sys.exit("loyalty_reconcile_bench: --customers >= 1,000 and 20 <= --every <= --customers")
 
 from common import drop_database, use_fresh_database
 
@@ -64,7 +67,7 @@ TABLES = (
     "loyalty_accounts",
     "loyalty_external_balances",
 )
-EXPECTED = {  # id % 100 -> class
+EXPECTED = {  # id % every -> class
     0: "missing_visits",
     1: "sync_lag",
     2: "configuration",
@@ -81,7 +84,7 @@ FROM generate_series(1, %(n)s) g, generate_series(0, 1) j;
 INSERT INTO orders (id, tenant_id, contact_id, source, external_id, total_cents, item_count,
                     placed_at)
 SELECT 2 * %(n)s + g, %(t)s, g, 'pos', 'o' || g || '-new', 3300, 1, %(now)s - interval '1 day'
-FROM generate_series(1, %(n)s) g WHERE mod(g, 100) = 4;
+FROM generate_series(1, %(n)s) g WHERE mod(g, %(every)s) = 4;
 SELECT setval(pg_get_serial_sequence('orders', 'id'), max(id)) FROM orders;
 """
 LEDGER = """
@@ -101,12 +104,12 @@ INSERT INTO loyalty_ledger_entries (tenant_id, contact_id, kind, source, source_
   earned, shortfall, order_id, amount_cents, reason, occurred_at, created_at)
 SELECT %(t)s, g, 'earn', 'grant', 'late-' || g, 25, 25, 0, NULL, NULL, 'survey',
   %(now)s - interval '10 minutes', %(now)s - interval '10 minutes'
-FROM generate_series(1, %(n)s) g WHERE mod(g, 100) = 1;
+FROM generate_series(1, %(n)s) g WHERE mod(g, %(every)s) = 1;
 """
 ACCOUNTS = """
 INSERT INTO loyalty_accounts (tenant_id, contact_id, balance, lifetime_earned, tier,
   last_activity_at, created_at, updated_at)
-SELECT %(t)s, contact_id, sum(points) + CASE WHEN mod(contact_id, 100) = 3 THEN 5 ELSE 0 END,
+SELECT %(t)s, contact_id, sum(points) + CASE WHEN mod(contact_id, %(every)s) = 3 THEN 5 ELSE 0 END,
   sum(earned), '', max(occurred_at), %(now)s - interval '400 days', %(now)s
 FROM loyalty_ledger_entries GROUP BY contact_id
 """
@@ -114,7 +117,7 @@ EXTERNAL = """
 INSERT INTO loyalty_external_balances (tenant_id, provider, contact_id, external_id, points,
   synced_at)
 SELECT %(t)s, 'alpineiq', contact_id, 'aiq-' || contact_id,
-  CASE mod(contact_id, 100) WHEN 0 THEN net + 7 WHEN 1 THEN net - 25
+  CASE mod(contact_id, %(every)s) WHEN 0 THEN net + 7 WHEN 1 THEN net - 25
     WHEN 2 THEN order_cents * 2 / 100 + other ELSE net END,
   %(snapshot)s
 FROM (SELECT contact_id, sum(points) AS net,
@@ -145,7 +148,7 @@ def create_tenant_and_program():
 
 def load(tenant_id, customers: int) -> dict:
     """Every row, generated on the server; seconds of the load and whether indexes came back."""
-    params = {"t": tenant_id, "n": customers, "now": NOW, "snapshot": SNAPSHOT}
+    params = {"t": tenant_id, "n": customers, "now": NOW, "snapshot": SNAPSHOT, "every": ARGS.every}
     started = time.perf_counter()
     with psycopg.connect(PG_URL, autocommit=True) as conn:
         conn.execute("SET session_replication_role = replica")  # rows are consistent by design
@@ -188,10 +191,10 @@ def timed_reconcile(tenant_id) -> tuple[float, object]:
         return time.perf_counter() - started, result
 
 
-def expected_kinds(customers: int) -> dict[str, int]:
+def expected_kinds(customers: int, every: int) -> dict[str, int]:
     counts = dict.fromkeys(EXPECTED.values(), 0)
     for remainder, kind in EXPECTED.items():
-        counts[kind] += len(range(remainder or 100, customers + 1, 100))
+        counts[kind] += len(range(remainder or every, customers + 1, every))
     return counts
 
 
@@ -205,10 +208,11 @@ def main() -> None:
         first_s, first = timed_reconcile(tenant_id)
         second_s, second = timed_reconcile(tenant_id)
         bare_again_s, _ = bare_limit(tenant_id)
-        wanted = {**dict.fromkeys(first.by_kind, 0), **expected_kinds(ARGS.customers)}
+        wanted = {**dict.fromkeys(first.by_kind, 0), **expected_kinds(ARGS.customers, ARGS.every)}
         figures = {
             "benchmark": "loyalty_reconcile",
             "customers": ARGS.customers,
+            "every": ARGS.every,
             **loaded,
             "seconds": round(first_s, 2),
             "seconds_rerun": round(second_s, 2),

@@ -20,7 +20,6 @@ from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
-    any_,
     case,
     cast,
     false,
@@ -33,7 +32,6 @@ from sqlalchemy import (
     type_coerce,
     union_all,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.types import DateTime
 from sqlmodel import Session, col
 
@@ -45,12 +43,13 @@ from marketing_app.models import (
     Order,
 )
 from marketing_app.models.loyalty_sync import ExternalLoyaltyBalance
+from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.loyalty_earning import _is_equity
 from marketing_app.services.loyalty_programs import LoyaltySettings
 from marketing_app.services.loyalty_reconcile_rules import ProfileFigures
 
 PROVIDER = "alpineiq"
-ID_BATCH = 5_000  # contact ids per follow-up statement (SQLite allows 32,766 parameters)
+ID_BATCH = 5_000  # contact ids per detail statement (see _in_batches)
 NO_DETAILS = {
     "order_cents": 0,
     "orders": 0,
@@ -206,7 +205,7 @@ def _details(
         # conversion (a third of the time for 100,000 entries).
         created_at = type_coerce(E.created_at, DateTime(timezone=True))
     columns = (E.contact_id, E.source, E.points, E.amount_cents, created_at)
-    for ids in id_conditions(session, E.contact_id, list(snapshots)):
+    for ids in _in_batches(session, E.contact_id, list(snapshots)):
         for contact_id, source, points, cents, created_at in session.execute(
             select(*columns).where(E.tenant_id == tenant_id, ids)
         ):
@@ -225,13 +224,8 @@ def _details(
     return found
 
 
-def id_conditions(session: Session, column, ids: list[int]):
-    """Conditions `column` in `ids`, ID_BATCH ids at a time: an array on PostgreSQL (one bound
-    parameter, whatever the batch), an IN list on SQLite."""
-    postgres = session.get_bind().dialect.name == "postgresql"
+def _in_batches(session: Session, column, ids: list[int]):
+    """bulk_reads.one_of, ID_BATCH ids at a time: given one array of tens of thousands of ids,
+    PostgreSQL hashes them and scans the whole ledger instead of using the contact index."""
     for start in range(0, len(ids), ID_BATCH):
-        batch = ids[start : start + ID_BATCH]
-        if postgres:
-            yield column == any_(cast(batch, ARRAY(BigInteger)))
-        else:
-            yield col(column).in_(batch)
+        yield from one_of(session, column, ids[start : start + ID_BATCH])

@@ -66,8 +66,9 @@ from marketing_app.models.loyalty_sync import (
     LoyaltyDiscrepancy,
 )
 from marketing_app.services.bulk import copy_text, write_returning_new_keys
+from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
-from marketing_app.services.loyalty_reconcile_figures import gather_figures, id_conditions
+from marketing_app.services.loyalty_reconcile_figures import gather_figures
 from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
 
 STATE_KEY = "loyalty_reconciliation"  # tenant.settings: the last run's summary
@@ -256,8 +257,8 @@ def _record(
 
 
 def _mark_seen(session: Session, ids: list[int], result: ReconcileResult) -> None:
-    """checked_at of open rows whose figures did not move: one UPDATE per batch of ids."""
-    for ids_in in id_conditions(session, D.id, ids):
+    """checked_at of open rows whose figures did not move, in one UPDATE (PostgreSQL)."""
+    for ids_in in one_of(session, D.id, ids):
         session.execute(
             update(D)
             .where(ids_in, D.status == DiscrepancyStatus.OPEN)
@@ -326,7 +327,7 @@ def _refresh(session: Session, rows: list[dict[str, Any]]) -> None:
 
 
 def _clear(session: Session, tenant_id: uuid.UUID, contact_ids: list[int], now: datetime) -> None:
-    for contacts_in in id_conditions(session, D.contact_id, contact_ids):
+    for contacts_in in one_of(session, D.contact_id, contact_ids):
         session.execute(
             update(D)
             .where(D.tenant_id == tenant_id, D.status == DiscrepancyStatus.OPEN, contacts_in)

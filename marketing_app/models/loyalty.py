@@ -37,6 +37,7 @@ class LedgerSource:
     SIGNUP = "signup"  # key: the contact's id
     BIRTHDAY = "birthday"  # key: "<contact id>:<year>"
     EXPIRY = "expiry"  # key: "<contact id>:<last activity>"
+    RECONCILIATION = "reconciliation"  # key: the discrepancy id (a marketer's decision)
 
 
 class LoyaltyProgram(SQLModel, table=True):

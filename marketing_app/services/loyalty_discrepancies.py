@@ -26,7 +26,7 @@ from sqlalchemy import func, or_
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
-from marketing_app.models import Contact, LedgerKind
+from marketing_app.models import Contact, LedgerKind, LedgerSource
 from marketing_app.models.base import utcnow
 from marketing_app.models.loyalty_sync import (
     DiscrepancyKind,
@@ -52,7 +52,7 @@ from marketing_app.services.loyalty_programs import (
 )
 from marketing_app.services.loyalty_reconciliation import last_run
 
-RECONCILIATION_SOURCE = "reconciliation"  # ledger source of decisions; key: discrepancy id
+RECONCILIATION_SOURCE = LedgerSource.RECONCILIATION  # decisions; key: the discrepancy id
 MAX_PAGE = 500
 MAX_BULK = 1_000  # discrepancies per bulk accept
 MAX_BALANCE = 1_000_000_000  # points a decision may set a balance to

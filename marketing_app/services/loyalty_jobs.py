@@ -16,6 +16,7 @@ from sqlmodel import Session
 from marketing_app.models import JobRun, Tenant
 from marketing_app.services import job_runs
 from marketing_app.services.loyalty_adjustments import expire_inactive_points
+from marketing_app.services.loyalty_alerts import send_reconciliation_alert
 from marketing_app.services.loyalty_earning import award_birthday_bonuses, credit_orders
 from marketing_app.services.loyalty_sync_runs import (
     LoyaltySyncFailed,
@@ -100,7 +101,11 @@ def _sync_loyalty(session: Session, job: JobRun, progress) -> str:
         aiq_options=options,
     )
     session.commit()
-    job_runs.store_result(session=session, job_id=job.id, result=outcome.as_result())
+    result = outcome.as_result()
+    if outcome.reconciliation is not None:  # new discrepancies over the threshold are told
+        result["alert"] = send_reconciliation_alert(session=session, tenant_id=job.tenant_id)
+        session.commit()
+    job_runs.store_result(session=session, job_id=job.id, result=result)
     if outcome.errors():
         raise LoyaltySyncFailed(outcome.summary())
     return outcome.summary()

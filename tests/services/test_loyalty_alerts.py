@@ -238,3 +238,28 @@ def test_the_reconcile_job_reconciles_alerts_and_reports(session, shop, hooks):
         "0 new, 1 over the threshold), 0 cleared; no alert due"
     )
     assert len(hooks.bodies) == 1
+
+
+def test_the_sync_job_alerts_after_its_reconciliation(session, shop, hooks):
+    from marketing_app.services.loyalty_aiq_sync import save_alpineiq_credentials
+    from tests.fakes.alpineiq_server import FakeAlpineIQ, seed_alpineiq
+
+    send_to(session, shop, hooks.url, emails=())
+    with FakeAlpineIQ(seed_alpineiq(contacts=5, seed=3)) as fake:
+        save_alpineiq_credentials(
+            session=session,
+            tenant_id=shop.id,
+            api_key=fake.api_key,
+            uid=fake.data.uid,
+            base_url=fake.base_url,
+        )
+        job = job_runs.create_job_run(
+            session=session, tenant_id=shop.id, kind="loyalty_sync", label="Sync"
+        )
+        session.commit()
+        run_job(session=session, job_id=job.id)
+    session.expire_all()
+    finished = session.get(JobRun, job.id)
+    assert finished.status == JobStatus.SUCCEEDED, finished.error
+    # Alpine IQ's five new profiles hold points we never gave: over the threshold, told once.
+    assert finished.result["alert"]["webhook"] == "sent" and len(hooks.bodies) == 1

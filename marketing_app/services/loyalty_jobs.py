@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlmodel import Session
 
 from marketing_app.models import JobRun, Tenant
+from marketing_app.models.base import utcnow
 from marketing_app.services import job_runs
 from marketing_app.services.loyalty_adjustments import expire_inactive_points
 from marketing_app.services.loyalty_alerts import send_reconciliation_alert
@@ -24,6 +25,7 @@ from marketing_app.services.loyalty_sync_runs import (
     sync_one_customer,
 )
 from marketing_app.services.provider_calls import prune_calls
+from marketing_app.services.segment_schedule import fold_recent_loyalty
 from marketing_app.settings import get_settings
 
 
@@ -118,11 +120,25 @@ def _prune_provider_calls(session: Session, job: JobRun, progress) -> str:
     return f"Removed {removed} logged provider calls"
 
 
+def _then_fold(handler):
+    """The handler, then the profiles whose points it changed folded into segments (tier and
+    points conditions follow within the job, not at the next scheduled refresh)."""
+
+    def run(session: Session, job: JobRun, progress) -> str:
+        started = utcnow()
+        message = handler(session, job, progress)
+        fold_recent_loyalty(session=session, tenant_id=job.tenant_id, since=started)
+        session.commit()
+        return message
+
+    return run
+
+
 LOYALTY_JOB_KINDS = {
-    "loyalty_credit_orders": _credit_orders,  # params: contact_id (optional)
-    "loyalty_expire_points": _expire_points,
-    "loyalty_birthday_bonuses": _birthday_bonuses,
+    "loyalty_credit_orders": _then_fold(_credit_orders),  # params: contact_id (optional)
+    "loyalty_expire_points": _then_fold(_expire_points),
+    "loyalty_birthday_bonuses": _then_fold(_birthday_bonuses),
     # POS orders (Alleaves) then Alpine IQ balances; params: contact_id (optional)
-    "loyalty_sync": _sync_loyalty,
+    "loyalty_sync": _then_fold(_sync_loyalty),
     "loyalty_prune_calls": _prune_provider_calls,  # every tenant's calls past retention
 }

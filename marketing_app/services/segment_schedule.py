@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from sqlalchemy import or_
 from sqlmodel import Session, col, select
 
-from marketing_app.models import Event, JobRun, Segment, Tenant
+from marketing_app.models import Event, JobRun, LoyaltyLedgerEntry, Segment, Tenant
 from marketing_app.models.base import utcnow
 from marketing_app.models.segments import SegmentKind
 from marketing_app.services import job_runs, rfm
@@ -30,6 +30,29 @@ def fold_recent_activity(
         )
         .distinct()
     ).all()
+    return fold_contacts(session=session, tenant_id=tenant_id, contact_ids=touched)
+
+
+FOLD_LIMIT = 50_000  # more profiles than this: the scheduled full refresh is the cheaper path
+
+
+def fold_recent_loyalty(
+    *, session: Session, tenant_id: uuid.UUID, since: datetime
+) -> MembershipChange | None:
+    """Fold the profiles whose points changed since `since` (loyalty conditions: tier,
+    balance) into segment membership; None when so many changed that the scheduled refresh
+    is the better way."""
+    touched = session.exec(
+        select(LoyaltyLedgerEntry.contact_id)
+        .where(
+            LoyaltyLedgerEntry.tenant_id == tenant_id,
+            col(LoyaltyLedgerEntry.created_at) >= since,
+        )
+        .distinct()
+        .limit(FOLD_LIMIT + 1)
+    ).all()
+    if len(touched) > FOLD_LIMIT:
+        return None
     return fold_contacts(session=session, tenant_id=tenant_id, contact_ids=touched)
 
 

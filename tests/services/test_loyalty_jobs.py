@@ -96,3 +96,36 @@ def test_a_merge_moves_points_history_and_codes_to_the_winner(session, tenant):
         reason="test",
     )
     assert_ledger_consistent(session, tenant)
+
+
+def test_a_tier_reached_in_a_job_moves_segment_membership_in_the_same_job(session, tenant):
+    from sqlmodel import select
+
+    from marketing_app.models import SegmentMember
+    from marketing_app.services import segments
+    from marketing_app.services.loyalty_programs import preset_settings, save_program
+
+    save_program(session=session, tenant_id=tenant.id, settings=preset_settings("metals"))
+    gold = segments.create_segment(
+        session=session,
+        tenant_id=tenant.id,
+        name="Gold or higher",
+        definition={
+            "root": {
+                "kind": "group",
+                "op": "and",
+                "children": [
+                    {"kind": "loyalty", "field": "tier", "op": "at_least", "value": "Gold"}
+                ],
+            }
+        },
+    )
+    big_spender = make_contact(session, tenant)
+    make_order(session, tenant, big_spender, 500_000)  # $5,000: past every metals threshold
+    session.commit()
+    job, _ = run(session, tenant, "loyalty_credit_orders")
+    assert job.status == JobStatus.SUCCEEDED
+    members = session.exec(
+        select(SegmentMember.contact_id).where(SegmentMember.segment_id == gold.id)
+    ).all()
+    assert list(members) == [big_spender.id]

@@ -9,6 +9,7 @@ are in `loyalty_schemas.py`.
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from decimal import Decimal
 
 from fastapi import APIRouter, Depends, Header, Query
@@ -74,6 +75,7 @@ from marketing_app.services.loyalty_reports import (
     recent_activity,
 )
 from marketing_app.services.loyalty_sync_runs import request_sync
+from marketing_app.services.loyalty_sync_status import sync_status
 
 router = APIRouter(prefix="/api/v1/loyalty", tags=["loyalty"])
 alias_router = APIRouter(tags=["loyalty"])  # the path the loyalty issue names
@@ -331,6 +333,16 @@ def read_summary(
         ),
         recent_activity=[ActivityLine.model_validate(line) for line in activity],
     )
+
+
+@router.get("/sync", summary="Sync status: per provider and the running or last sync job")
+def read_sync_status(
+    tenant: Tenant = Depends(secret_key_tenant), session: Session = Depends(get_session)
+) -> dict:
+    """POS (Alleaves) and Alpine IQ: configured, last successful sync, last error, counts and
+    skipped records; Alpine IQ's loyalty settings as last read; the sync job with progress."""
+    status = sync_status(session=session, tenant_id=tenant.id)
+    return {**asdict(status), "configured": status.configured}
 
 
 @router.post(

@@ -110,3 +110,22 @@ def test_another_tenants_customer_or_sync_is_out_of_reach(
     assert job.status_code == 404
     count = select(func.count()).select_from(JobRun).where(JobRun.tenant_id == other_tenant.id)
     assert session.exec(count).one() == 0
+
+
+def test_sync_status_says_what_is_connected_and_how_the_last_sync_went(
+    client, session, tenant, headers, alpineiq, other_tenant
+):
+    before = client.get("/api/v1/loyalty/sync", headers=headers).json()
+    assert before["configured"] is False and before["job"] is None
+    connect_alpineiq(session, tenant, alpineiq)
+    queued = client.post("/api/v1/loyalty/sync", headers=headers).json()
+    run_job(session=session, job_id=uuid.UUID(queued["job_id"]))
+    status = client.get("/api/v1/loyalty/sync", headers=headers)
+    assert status.status_code == 200, status.text
+    body = status.json()
+    assert body["configured"] is True and body["running"] is False
+    assert body["alpineiq"]["configured"] is True and body["pos"]["configured"] is False
+    assert body["alpineiq"]["last_synced_at"] and body["alpineiq"]["last_error"] is None
+    assert body["job"]["id"] == queued["job_id"] and body["job"]["status"] == "succeeded"
+    theirs = {"Authorization": f"Bearer {issue_key(session, other_tenant)}"}
+    assert client.get("/api/v1/loyalty/sync", headers=theirs).json()["configured"] is False

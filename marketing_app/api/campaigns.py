@@ -22,9 +22,7 @@ from marketing_app.api.campaign_schemas import (
     WinnerChoice,
 )
 from marketing_app.api.deps import get_session, secret_key_tenant
-from marketing_app.domain.campaigns import Schedule
-from marketing_app.domain.errors import Conflict
-from marketing_app.models import CampaignStatus, Tenant
+from marketing_app.models import Tenant
 from marketing_app.models.base import utcnow
 from marketing_app.services import campaign_ab, campaign_lifecycle, campaigns
 from marketing_app.services.campaign_audience import count_audience
@@ -113,16 +111,7 @@ def schedule(campaign_id: int, tenant: Tenant = Auth, session: Session = Db):
 
 @router.post("/{campaign_id}/send", response_model=CampaignPublic, summary="Send now")
 def send_now(campaign_id: int, tenant: Tenant = Auth, session: Session = Db):
-    campaign = campaigns.get_campaign(session=session, tenant_id=tenant.id, campaign_id=campaign_id)
-    if campaign.status != CampaignStatus.DRAFT:
-        raise Conflict(f"Only a draft can be sent; this campaign is {campaign.status}.")
-    campaigns.update_campaign(
-        session=session,
-        tenant_id=tenant.id,
-        campaign_id=campaign_id,
-        schedule=Schedule(mode="now"),
-    )
-    campaign = campaign_lifecycle.schedule_campaign(
+    campaign = campaign_lifecycle.send_campaign_now(
         session=session, tenant_id=tenant.id, campaign_id=campaign_id
     )
     session.commit()

@@ -21,7 +21,7 @@ from marketing_app.models import Campaign, CampaignStatus, EmailMessage, Tenant
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
 from marketing_app.services.campaign_audience import any_eligible
-from marketing_app.services.campaigns import get_campaign, specs
+from marketing_app.services.campaigns import get_campaign, specs, update_campaign
 from marketing_app.services.email_rendering_checks import validate_template
 
 S = CampaignStatus
@@ -97,6 +97,19 @@ def schedule_campaign(
     _, _, schedule, _ = specs(campaign)
     campaign.scheduled_for = start_time(schedule, now)
     return _move(session, campaign, S.SCHEDULED)
+
+
+def send_campaign_now(
+    *, session: Session, tenant_id: uuid.UUID, campaign_id: int, now: datetime | None = None
+) -> Campaign:
+    """A draft's schedule becomes "now" and it is scheduled (the tick starts it in seconds)."""
+    campaign = get_campaign(session=session, tenant_id=tenant_id, campaign_id=campaign_id)
+    if campaign.status != S.DRAFT:
+        raise Conflict(f"Only a draft can be sent; this campaign is {campaign.status}.")
+    update_campaign(
+        session=session, tenant_id=tenant_id, campaign_id=campaign_id, schedule=Schedule()
+    )
+    return schedule_campaign(session=session, tenant_id=tenant_id, campaign_id=campaign_id, now=now)
 
 
 def unschedule_campaign(*, session: Session, tenant_id: uuid.UUID, campaign_id: int) -> Campaign:

@@ -13,7 +13,6 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from marketing_app.services.email_events import apply_email_events
 from sqlmodel import Session, select
 
 from marketing_app.domain.email_events import EmailEventIn, EmailEventKind
@@ -22,6 +21,7 @@ from marketing_app.models import Contact, EmailMessage, SubscriptionPreference, 
 from marketing_app.models.base import utcnow
 from marketing_app.services.bulk import insert_ignoring_duplicates
 from marketing_app.services.campaign_audience import ALL_TOPICS
+from marketing_app.services.email_events import apply_email_events, unsubscribe_contact
 from marketing_app.services.email_tokens import read_message_token, read_preference_token
 
 CHANNELS = ("email", "sms")
@@ -201,14 +201,13 @@ def unsubscribe_by_link(
             detail={"source": source},
         )
         apply_email_events(session=session, events=[event], now=now)
-    set_preference(
-        session,
-        owner.tenant_id,
-        owner.contact_id,
-        channel="email",
-        topic=ALL_TOPICS,
-        subscribed=False,
+    # Written here too: a second click (after a resubscribe) is a duplicate event that
+    # applies nothing, yet must unsubscribe again.
+    unsubscribe_contact(
+        session=session,
+        tenant_id=owner.tenant_id,
+        contact_id=owner.contact_id,
         source=source,
-        now=now,
+        at=now,
     )
     return owner

@@ -37,11 +37,11 @@ from marketing_app.domain.email import SendOutcome
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
+from marketing_app.providers.email.console import PROVIDER as CONSOLE
 from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.campaign_audience import unsubscribed_condition
 from marketing_app.services.campaign_send import HELD
 
-CONSOLE = "console"
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
 RETRY_AFTER = timedelta(minutes=2)  # every provider failed: try this row again later

@@ -16,7 +16,6 @@ from marketing_app.components.charts import (
     campaign_variants_figure,
 )
 from marketing_app.db import session_scope
-from marketing_app.domain.campaigns import Schedule
 from marketing_app.domain.errors import NotFound
 from marketing_app.models import CampaignStatus, Role
 from marketing_app.services import campaign_ab, campaign_lifecycle, campaigns, segments, tenants
@@ -248,13 +247,7 @@ class CampaignDetailState(SessionState):
     @rx.event
     def send_now(self):
         def move(session, tenant_id, campaign_id):
-            campaigns.update_campaign(
-                session=session,
-                tenant_id=tenant_id,
-                campaign_id=campaign_id,
-                schedule=Schedule(mode="now"),
-            )
-            return campaign_lifecycle.schedule_campaign(
+            return campaign_lifecycle.send_campaign_now(
                 session=session, tenant_id=tenant_id, campaign_id=campaign_id
             )
 

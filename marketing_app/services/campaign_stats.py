@@ -29,6 +29,8 @@ def attribution_end(session: Session):
         days = f"+{ATTRIBUTION_WINDOW.days} days"
         return func.strftime("%Y-%m-%d %H:%M:%f", EmailMessage.clicked_at, days)
     return EmailMessage.clicked_at + ATTRIBUTION_WINDOW
+
+
 NOT_SENT = (MS.QUEUED, MS.SKIPPED, MS.FAILED)
 DELIVERY_FAILED = (MS.BOUNCED, MS.DROPPED)
 
@@ -203,7 +205,8 @@ def tenant_overview(*, session: Session, tenant_id: uuid.UUID, since: datetime) 
     ).one()
     counts = Counts(*map(int, rows))
     revenue = session.execute(
-        select(func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0)).join(
+        select(func.count(Order.id), func.coalesce(func.sum(Order.total_cents), 0))
+        .join(
             EmailMessage,
             and_(
                 Order.contact_id == EmailMessage.contact_id,
@@ -212,7 +215,8 @@ def tenant_overview(*, session: Session, tenant_id: uuid.UUID, since: datetime) 
                 Order.placed_at <= attribution_end(session),
                 Order.total_cents > 0,
             ),
-        ).where(EmailMessage.tenant_id == tenant_id, EmailMessage.sent_at >= since)
+        )
+        .where(EmailMessage.tenant_id == tenant_id, EmailMessage.sent_at >= since)
     ).one()
     found = counts.as_dict()
     found.update(orders=int(revenue[0]), revenue_cents=int(revenue[1]))

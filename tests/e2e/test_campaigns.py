@@ -185,6 +185,8 @@ def test_an_ab_test_sends_two_subjects_and_the_marketer_picks_the_winner(page):
     expect(page.locator("#audience-count")).to_have_text("20 will receive it", timeout=SLOW)
     page.click("#template-pick")
     page.get_by_role("option", name="Built-in: Weekly Specials").click()
+    # The template lands in the editor in its own round trip: fill after it, not before.
+    expect(page.locator("#email-subject")).to_have_value(re.compile("This week's specials"))
     _fill_subject(page, "A: specials for {{ first_name }}")
 
     page.click("#ab-enabled")

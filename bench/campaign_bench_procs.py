@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
+from common import cpu_seconds, process_tree
 
 ROOT = Path(__file__).resolve().parent.parent
 READY_TIMEOUT_SECONDS = 60.0
@@ -81,7 +82,7 @@ class Workers:
         """VmHWM of every worker process and its children (pool processes, beat), in MB."""
         peaks: dict[str, float] = {}
         for n, process in enumerate(self.processes):
-            for pid in _descendants(process.pid):
+            for pid in process_tree(process.pid):
                 peak = _vm_hwm_mb(pid)
                 if peak is not None:
                     role = "main" if pid == process.pid else f"child{pid}"
@@ -90,10 +91,10 @@ class Workers:
 
     def cpu_seconds(self) -> float:
         """CPU (user + system) used so far by every worker process and its children."""
-        return sum(cpu_seconds(pid) for p in self.processes for pid in _descendants(p.pid))
+        return sum(cpu_seconds(pid) for p in self.processes for pid in process_tree(p.pid))
 
     def child_pids(self) -> list[int]:
-        return [pid for p in self.processes for pid in _descendants(p.pid) if pid != p.pid]
+        return [pid for p in self.processes for pid in process_tree(p.pid) if pid != p.pid]
 
     def stop(self, *, keep_logs: bool = False) -> None:
         """Stop every worker (SIGTERM, then SIGKILL after 30 s); drop the scratch folder
@@ -178,28 +179,6 @@ def stop_profilers(profilers: list[subprocess.Popen]) -> None:
 def _signal_group(process: subprocess.Popen, sig: int) -> None:
     with contextlib.suppress(ProcessLookupError):
         os.killpg(process.pid, sig)
-
-
-def cpu_seconds(pid: int) -> float:
-    """User + system CPU seconds of a live process (0 when it is gone)."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-    except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-
-
-def _descendants(pid: int) -> list[int]:
-    found, todo = [], [pid]
-    while todo:
-        current = todo.pop()
-        found.append(current)
-        try:
-            children = Path(f"/proc/{current}/task/{current}/children").read_text().split()
-        except OSError:
-            continue
-        todo.extend(int(child) for child in children)
-    return found
 
 
 def _vm_hwm_mb(pid: int) -> float | None:

@@ -62,27 +62,49 @@ def write_returning_new_keys(
 def copy_returning_new_keys(
     *, session: Session, model: type[SQLModel], rows: Sequence[dict[str, Any]], key: str
 ) -> set[Any]:
-    """PostgreSQL's fastest path for insert-or-ignore.
+    """PostgreSQL's fastest path for insert-or-ignore (see copy_returning_new_keys_of)."""
+    if not rows:
+        return set()
+    columns = list(rows[0])
+    return copy_returning_new_keys_of(
+        session=session,
+        table=model.__tablename__,
+        columns=columns,
+        payload=copy_text(rows, columns),
+        keys=[row[key] for row in rows],
+        key=key,
+    )
+
+
+def copy_returning_new_keys_of(
+    *,
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    payload: bytes,
+    keys: Sequence[Any],
+    key: str,
+) -> set[Any]:
+    """Insert-or-ignore of rows already in COPY text (`keys`: their `key` values, in order).
 
     Most batches hold no duplicates, so COPY goes straight into the table inside a savepoint;
     when a unique key refuses it, the batch goes through a session-local staging table and one
     INSERT ... SELECT ... ON CONFLICT DO NOTHING that returns the new keys.
     """
-    if not rows:
+    if not keys:
         return set()
-    columns = list(rows[0])
     cursor = session.connection().connection.driver_connection.cursor()
     cursor.execute("SAVEPOINT direct_copy")
     try:
-        _copy_rows(cursor, model.__tablename__, columns, rows)
+        _copy_rows(cursor, table, columns, payload)
     except psycopg.errors.UniqueViolation:
         cursor.execute("ROLLBACK TO SAVEPOINT direct_copy")
-        return _staged_insert(cursor, model.__tablename__, columns, rows, key)
+        return _staged_insert(cursor, table, columns, payload, key)
     cursor.execute("RELEASE SAVEPOINT direct_copy")
-    return {row[key] for row in rows}
+    return set(keys)
 
 
-def _copy_escaped(text: str) -> str:
+def copy_escaped(text: str) -> str:
     """COPY's text format escapes backslash, tab, newline and carriage return.
 
     Most values hold none of them: four substring scans are far cheaper than str.translate.
@@ -97,9 +119,9 @@ def _copy_field(value: Any) -> str:
     if value is None:
         return "\\N"  # NULL
     if isinstance(value, str):
-        return _copy_escaped(value)
+        return copy_escaped(value)
     if isinstance(value, dict | list):
-        return _copy_escaped(orjson.dumps(value).decode())
+        return copy_escaped(orjson.dumps(value).decode())
     if isinstance(value, bool):
         return "t" if value else "f"
     if isinstance(value, datetime | date):
@@ -115,12 +137,14 @@ def copy_text(rows: Sequence[dict[str, Any]], columns: list[str]) -> bytes:
     return "\n".join(lines).encode()
 
 
-def _copy_rows(cursor, table: str, columns: list[str], rows: Sequence[dict[str, Any]]) -> None:
+def _copy_rows(cursor, table: str, columns: Sequence[str], payload: bytes) -> None:
     with cursor.copy(f"COPY {table} ({', '.join(columns)}) FROM STDIN") as copy:
-        copy.write(copy_text(rows, columns))
+        copy.write(payload)
 
 
-def _staged_insert(cursor, table: str, columns: list[str], rows, key: str) -> set[Any]:
+def _staged_insert(
+    cursor, table: str, columns: Sequence[str], payload: bytes, key: str
+) -> set[Any]:
     names = ", ".join(columns)
     # Every column of the table, so one staging table per connection serves callers that
     # write different column sets (the rows leave it with exactly the columns they brought).
@@ -128,7 +152,7 @@ def _staged_insert(cursor, table: str, columns: list[str], rows, key: str) -> se
         f"CREATE TEMP TABLE IF NOT EXISTS stage_{table} ON COMMIT DELETE ROWS AS "
         f"SELECT * FROM {table} WITH NO DATA"
     )
-    _copy_rows(cursor, f"stage_{table}", columns, rows)
+    _copy_rows(cursor, f"stage_{table}", columns, payload)
     cursor.execute(
         f"INSERT INTO {table} ({names}) SELECT {names} FROM stage_{table} "
         f"ON CONFLICT DO NOTHING RETURNING {key}"

@@ -9,7 +9,8 @@ import json
 from sqlalchemy import func
 from sqlmodel import select
 
-from marketing_app.models import Event
+from marketing_app.models import ApiKey, Event
+from marketing_app.services.api_keys import revoke_api_key
 from marketing_app.settings import get_settings
 from tests.api.conftest import issue_key
 
@@ -90,6 +91,19 @@ def test_secret_or_missing_keys_are_refused_and_store_nothing(client, session, t
     assert client.post("/v1/track", json=track("s2")).status_code == 401
     assert client.post("/v1/track", json=track("s3", writeKey="pk_forged")).status_code == 401
     assert stored(session, tenant) == []
+
+
+def test_a_revoked_publishable_key_is_refused_at_once(client, session, tenant):
+    """Live publishable keys are remembered for a few seconds per process; revoking one
+    forgets them in the revoking process (other processes within REMEMBER_PUBLISHABLE_SECONDS)."""
+    key = issue_key(session, tenant, "publishable")
+    assert client.post("/v1/track", json=track("r1"), headers=basic(key)).status_code == 200
+    row = session.exec(select(ApiKey).where(ApiKey.tenant_id == tenant.id)).one()
+    revoke_api_key(session=session, tenant_id=tenant.id, key_id=row.id)
+    session.commit()
+    refused = client.post("/v1/track", json=track("r2"), headers=basic(key))
+    assert refused.status_code == 401 and "revoked" in refused.json()["detail"]
+    assert stored(session, tenant) == ["r1"]
 
 
 def test_single_event_routes_set_the_type_and_refuse_bad_events_with_400(client, session, tenant):
@@ -236,3 +250,29 @@ def test_nul_characters_are_refused_per_event_and_the_rest_stored(client, sessio
     assert [r["index"] for r in body["rejected"]] == [1, 2, 3]
     assert "NUL" in body["rejected"][0]["reason"]
     assert stored(session, tenant) == ["n1", "n5"]
+
+
+def test_events_are_stored_exactly_as_sent(client, session, tenant):
+    """Escapes, tabs, line breaks, braces inside strings and time zones survive the bulk path."""
+    key = issue_key(session, tenant, "publishable")
+    awkward = 'tab\there, line\nbreak, back\\slash, "quoted", ünïcode ✓, ' + "{[" * 40
+    batch = {
+        "batch": [
+            track("e1", userId="u\\1\t", properties={"note": awkward, "n": [1, {"k": None}]}),
+            track("e2", timestamp="2026-11-01T12:30:00+02:00", context={"ip": "1.2.3.4"}),
+            track("e3", timestamp="2026-11-01T10:00:00"),
+        ]
+    }
+    response = client.post("/v1/batch", json=batch, headers=basic(key))
+    assert response.json()["rejected"] == [] and response.json()["accepted"] == 3
+    session.expire_all()
+    rows = {
+        row.message_id: row
+        for row in session.exec(select(Event).where(Event.tenant_id == tenant.id))
+    }
+    assert rows["e1"].user_id == "u\\1\t"
+    assert rows["e1"].properties == {"note": awkward, "n": [1, {"k": None}]}
+    assert rows["e1"].context is None and rows["e1"].name == "Product Viewed"
+    assert rows["e2"].context == {"ip": "1.2.3.4"}
+    as_utc = [rows[m].occurred_at.replace(tzinfo=None) for m in ("e2", "e3")]
+    assert [t.isoformat() for t in as_utc] == ["2026-11-01T10:30:00", "2026-11-01T10:00:00"]

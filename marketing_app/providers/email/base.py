@@ -221,35 +221,43 @@ _HEADER_NAME = re.compile(r"[!-9;-~]{1,76}")  # printable ASCII without ':'
 class CompiledTemplate:
     """A template split once at its placeholder keys, so each recipient costs one join."""
 
-    __slots__ = ("_parts", "_slots")
+    __slots__ = ("parts", "slots")
 
     def __init__(self, template: str, keys: Sequence[str]) -> None:
         present = sorted((key for key in keys if key and key in template), key=len, reverse=True)
         if not present:
-            self._parts, self._slots = [template], []
+            self.parts, self.slots = [template], []
             return
         pieces = re.split("(" + "|".join(map(re.escape, present)) + ")", template)
-        self._parts = pieces[0::2]
-        self._slots = pieces[1::2]
+        self.parts = pieces[0::2]  # literal text; one more than slots
+        self.slots = pieces[1::2]  # the key between parts[i] and parts[i + 1]
 
     def render(self, values: Mapping[str, str]) -> str:
-        if not self._slots:
-            return self._parts[0]
-        out = [self._parts[0]]
-        for slot, part in zip(self._slots, self._parts[1:], strict=True):
+        if not self.slots:
+            return self.parts[0]
+        out = [self.parts[0]]
+        for slot, part in zip(self.slots, self.parts[1:], strict=True):
             out.append(values.get(slot, slot))
             out.append(part)
         return "".join(out)
 
 
-def expand_batch(batch: SubstitutionBatch) -> list[OutgoingEmail]:
-    """One `OutgoingEmail` per recipient, the placeholders filled with their values."""
+def batch_keys(batch: SubstitutionBatch) -> list[str]:
+    """Every placeholder key a recipient of the batch has a value for."""
     keys: set[str] = set()
     for recipient in batch.recipients:
         keys.update(recipient.substitutions)
-    subject = CompiledTemplate(batch.subject, list(keys))
-    html = CompiledTemplate(batch.html, list(keys))
-    text = CompiledTemplate(batch.text, list(keys))
+    return list(keys)
+
+
+def expand_batch(batch: SubstitutionBatch, *, with_content: bool = True) -> list[OutgoingEmail]:
+    """One `OutgoingEmail` per recipient, the placeholders filled with their values.
+    Without content only the subject is filled (html and text are left empty): for a
+    caller that encodes the bodies from the batch itself (mime.BatchBodies)."""
+    keys = batch_keys(batch)
+    subject = CompiledTemplate(batch.subject, keys)
+    html = CompiledTemplate(batch.html if with_content else "", keys)
+    text = CompiledTemplate(batch.text if with_content else "", keys)
     return [_expanded(batch, r, subject, html, text) for r in batch.recipients]
 
 

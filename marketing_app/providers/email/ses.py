@@ -3,7 +3,7 @@
 Raw content carries our own MIME (`mime.build_mime`), so List-Unsubscribe and every other
 header reach the recipient as built; custom args become SES message tags (which SES event
 destinations hand back). SES counts its sending quota in messages per second: the shared
-`RateLimiter` (Redis) keeps every worker of an account under it, and `send` runs a few
+`PacedLimiter` (Redis) keeps every worker of an account under it, and `send` runs a few
 requests at once to use that rate. `endpoint` points the client at a local fake in tests.
 """
 
@@ -25,7 +25,7 @@ from marketing_app.domain.errors import (
     ProviderUnavailable,
 )
 from marketing_app.providers.email.base import CallLimiter, expand_batch, send_each
-from marketing_app.providers.email.mime import build_mime, new_message_id
+from marketing_app.providers.email.mime import BatchBodies, build_mime, new_message_id
 from marketing_app.providers.email.sigv4 import SigV4Auth
 from marketing_app.providers.http import parse_retry_after
 
@@ -83,7 +83,15 @@ class SesEmailProvider:
         return send_each(self._executor, PROVIDER, messages, self._send_one)
 
     def send_batch(self, batch: SubstitutionBatch) -> list[SendOutcome]:
-        return self.send(expand_batch(batch))
+        """Bodies from the batch's text encoded once; the messages carry the subject."""
+        bodies = BatchBodies(batch)
+        values = {recipient.message_id: recipient.substitutions for recipient in batch.recipients}
+
+        def send_one(message: OutgoingEmail) -> SendOutcome:
+            return self._send_one(message, bodies.body(values[message.message_id]))
+
+        messages = expand_batch(batch, with_content=False)
+        return send_each(self._executor, PROVIDER, messages, send_one)
 
     def check_credentials(self) -> None:
         response = self._request("GET", ACCOUNT_ROUTE, None)
@@ -105,8 +113,8 @@ class SesEmailProvider:
         self._executor.shutdown(wait=True)
         self._client.close()
 
-    def _send_one(self, message: OutgoingEmail) -> SendOutcome:
-        raw = build_mime(message, message_id=new_message_id(message))
+    def _send_one(self, message: OutgoingEmail, body: bytes | None = None) -> SendOutcome:
+        raw = build_mime(message, message_id=new_message_id(message), body=body)
         body: dict[str, Any] = {
             "FromEmailAddress": message.from_email,
             "Destination": {"ToAddresses": [message.to]},
@@ -119,9 +127,12 @@ class SesEmailProvider:
             ]
         if self.configuration_set:
             body["ConfigurationSetName"] = self.configuration_set
-        if self.limiter is not None:  # as late as possible: the pace is kept on the wire
+        # Encoded before the limiter lets it go: between release and arrival there is only
+        # signing and the wire, the part the limiter's margin has to cover.
+        request = self._client.build_request("POST", SEND_ROUTE, json=body)
+        if self.limiter is not None:
             self.limiter.acquire()
-        response = self._request("POST", SEND_ROUTE, body)
+        response = self._send(request)
         if response.status_code == 200:
             return SendOutcome.sent(message.message_id, PROVIDER, _json(response).get("MessageId"))
         error = _error_for(response, SEND_ROUTE)
@@ -132,12 +143,16 @@ class SesEmailProvider:
         raise error
 
     def _request(self, method: str, route: str, body: Any) -> httpx.Response:
+        return self._send(self._client.build_request(method, route, json=body))
+
+    def _send(self, request: httpx.Request) -> httpx.Response:
+        where = f"{request.method} {request.url.path}"
         try:
-            return self._client.request(method, route, json=body)
+            return self._client.send(request)
         except httpx.TimeoutException as exc:
-            raise ProviderUnavailable(f"{method} {route} timed out", provider=PROVIDER) from exc
+            raise ProviderUnavailable(f"{where} timed out", provider=PROVIDER) from exc
         except httpx.TransportError as exc:
-            message = f"{method} {route}: connection failed ({type(exc).__name__})"
+            message = f"{where}: connection failed ({type(exc).__name__})"
             raise ProviderUnavailable(message, provider=PROVIDER) from exc
 
 

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from marketing_app.domain.email import OutgoingEmail, SendOutcome, SubstitutionBatch
 from marketing_app.domain.errors import ProviderRejected, ProviderUnavailable
 from marketing_app.providers.email.base import CallLimiter, expand_batch, send_each
-from marketing_app.providers.email.mime import build_mime, new_message_id
+from marketing_app.providers.email.mime import BatchBodies, build_mime, new_message_id
 
 PROVIDER = "smtp"
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -66,7 +66,15 @@ class SmtpEmailProvider:
         return send_each(self._executor, PROVIDER, messages, self._send_one)
 
     def send_batch(self, batch: SubstitutionBatch) -> list[SendOutcome]:
-        return self.send(expand_batch(batch))
+        """Bodies from the batch's text encoded once; the messages carry the subject."""
+        bodies = BatchBodies(batch)
+        values = {recipient.message_id: recipient.substitutions for recipient in batch.recipients}
+
+        def send_one(message: OutgoingEmail) -> SendOutcome:
+            return self._send_one(message, bodies.body(values[message.message_id]))
+
+        messages = expand_batch(batch, with_content=False)
+        return send_each(self._executor, PROVIDER, messages, send_one)
 
     def check_credentials(self) -> None:
         connection = self._connect()
@@ -81,11 +89,11 @@ class SmtpEmailProvider:
         while not self._idle.empty():
             _quietly_quit(self._idle.get_nowait())
 
-    def _send_one(self, message: OutgoingEmail) -> SendOutcome:
+    def _send_one(self, message: OutgoingEmail, body: bytes | None = None) -> SendOutcome:
         if self.limiter is not None:
             self.limiter.acquire()
         message_id = new_message_id(message)
-        data = build_mime(message, message_id=message_id)
+        data = build_mime(message, message_id=message_id, body=body)
         try:
             self._deliver(message, data)
         except smtplib.SMTPSenderRefused as exc:  # the account's sender, not this message

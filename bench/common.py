@@ -74,13 +74,13 @@ def process_tree(pid: int) -> list[int]:
 
 
 def backend_cpu_seconds(pg_url: str) -> float:
-    """CPU seconds so far of the PostgreSQL backends connected to this run's database
-    (each lives as long as its connection; the server's shared processes are not counted)."""
+    """CPU seconds so far of the client backends connected to this run's database (each lives
+    as long as its connection; autovacuum and the server's shared processes are not counted)."""
     import psycopg
 
     with psycopg.connect(pg_url) as conn:
         backends = conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
         ).fetchall()
     return sum(cpu_seconds(pid) for (pid,) in backends)

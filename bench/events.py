@@ -86,12 +86,10 @@ def make_event(n: int, rng: random.Random, prefix: str) -> dict:
 
 
 def batch_bodies(
-    total: int, write_key: str, prefix: str, seed: int = 7
+    total: int, write_key: str, prefix: str, seed: int = 7, size: int = BATCH_EVENTS
 ) -> Iterator[tuple[int, bytes]]:
     """(events in batch, JSON body) pairs, generated lazily so 1M events never sit in memory."""
     rng = random.Random(seed)
-    for start in range(0, total, BATCH_EVENTS):
-        events = [
-            make_event(n, rng, prefix) for n in range(start, min(total, start + BATCH_EVENTS))
-        ]
+    for start in range(0, total, size):
+        events = [make_event(n, rng, prefix) for n in range(start, min(total, start + size))]
         yield len(events), orjson.dumps({"batch": events, "writeKey": write_key})

@@ -2,8 +2,9 @@
 
 Sends BENCH_EVENTS (default 1,000,000) realistic Segment events as /v1/batch bodies to the API
 served by granian (2 workers), waits until all are durable and queryable, replays 5% to count
-duplicates (must be 0), measures latency at 2,000 events/s offered, then COPYs the same kind
-of rows into a copy of the events table with two streams. Prints one JSON line.
+duplicates (must be 0), measures latency at 2,000 events/s offered (30 s of 100-event batches,
+analytics-python's default upload size, then of 400-event ones), then COPYs the same kind of rows
+into a copy of the events table with two streams. Prints one JSON line.
 """
 
 from __future__ import annotations
@@ -36,7 +37,7 @@ if not DB_URL.startswith("postgresql"):
 import httpx
 import orjson
 import psycopg
-from events import batch_bodies
+from events import BATCH_EVENTS, batch_bodies
 
 from marketing_app.cli import migrate
 from marketing_app.db import session_scope
@@ -49,7 +50,10 @@ CONCURRENCY = int(os.environ.get("BENCH_CONCURRENCY", "4"))  # requests in fligh
 # A new connection per batch, as from many storefronts: granian's workers accept connections,
 # and a few long-lived ones all landed on one worker while the other idled.
 API_WORKERS = int(os.environ.get("BENCH_API_WORKERS", "2"))
-PACED_RATE = 2000  # events/s offered for the latency run
+PACED_RATE = 2000  # events/s offered for the latency runs
+PACED_SECONDS = 30
+# analytics-python's default upload size; a batch of 400 (~400 KB) is timed at the same rate too
+PACED_BATCH = 100
 COPY_ROWS = min(TOTAL, 300_000)
 
 
@@ -137,8 +141,9 @@ def stored_events(tenant_id: uuid.UUID) -> int:
         ).fetchone()[0]
 
 
-def copy_rate(tenant_id: uuid.UUID) -> float:
-    """Rows/s of two parallel COPY streams of the same kind of rows into a copy of `events`."""
+def copy_rate(tenant_id: uuid.UUID) -> tuple[float, float]:
+    """Rows/s of two parallel COPY streams of the same kind of rows into a copy of `events`,
+    and PostgreSQL's CPU ms per 1,000 of them."""
     url = DB_URL.replace("postgresql+psycopg", "postgresql")
     with psycopg.connect(url, autocommit=True) as conn:
         conn.execute("CREATE TABLE bare_events (LIKE events INCLUDING ALL)")
@@ -154,21 +159,24 @@ def copy_rate(tenant_id: uuid.UUID) -> float:
                     event.get("userId"),
                     event["anonymousId"],
                     orjson.dumps(event.get("properties", {})).decode(),
+                    orjson.dumps(event["traits"]).decode() if "traits" in event else None,
                     orjson.dumps(event["context"]).decode(),
                     event["timestamp"],
                 )
             )
 
+    backend_cpu: list[float] = []
+
     def stream(rows: list[tuple]) -> None:
-        with (
-            psycopg.connect(url) as conn,
-            conn.cursor().copy(
+        with psycopg.connect(url) as conn:
+            with conn.cursor().copy(
                 "COPY bare_events (tenant_id, message_id, type, name, user_id, anonymous_id,"
-                " properties, context, occurred_at, received_at) FROM STDIN"
-            ) as copy,
-        ):
-            for row in rows:
-                copy.write_row((*row, "now"))
+                " properties, traits, context, occurred_at, received_at) FROM STDIN"
+            ) as copy:
+                for row in rows:
+                    copy.write_row((*row, "now"))
+            conn.commit()
+            backend_cpu.append(cpu_seconds(conn.info.backend_pid))
 
     started = time.perf_counter()
     threads = [threading.Thread(target=stream, args=(half,)) for half in halves]
@@ -176,7 +184,13 @@ def copy_rate(tenant_id: uuid.UUID) -> float:
         thread.start()
     for thread in threads:
         thread.join()
-    return COPY_ROWS / (time.perf_counter() - started)
+    return COPY_ROWS / (time.perf_counter() - started), sum(backend_cpu) * 1e6 / COPY_ROWS
+
+
+def paced_latencies(key: str, size: int) -> list[float]:
+    """Latencies of PACED_SECONDS of batches of `size` events offered at PACED_RATE events/s."""
+    bodies = list(batch_bodies(PACED_RATE * PACED_SECONDS, key, f"paced{size}", size=size))
+    return asyncio.run(send_all(bodies, rate=PACED_RATE))
 
 
 def cpu_by_role(server_pid: int) -> dict[str, float]:
@@ -211,19 +225,20 @@ def main() -> None:
         cpu_before = cpu_by_role(server.pid)
         started = time.perf_counter()
         latencies = asyncio.run(send_all(bodies))
+        cpu = cpu_by_role(server.pid)  # every batch was committed before its answer
         while stored_events(tenant_id) < TOTAL:
             time.sleep(0.2)
         elapsed = time.perf_counter() - started
-        cpu = cpu_by_role(server.pid)
         del bodies
         replay = max(1, TOTAL // 20)
         asyncio.run(send_all(batch_bodies(replay, key, "ev")))
         duplicates = stored_events(tenant_id) - TOTAL
-        paced = asyncio.run(send_all(batch_bodies(PACED_RATE * 10, key, "paced"), rate=PACED_RATE))
+        paced = paced_latencies(key, PACED_BATCH)
+        paced_big = paced_latencies(key, BATCH_EVENTS)
     finally:
         os.killpg(server.pid, signal.SIGINT)
         server.wait(timeout=30)
-    bare = copy_rate(tenant_id)
+    bare, bare_postgres_cpu = copy_rate(tenant_id)
     ours = TOTAL / elapsed
     print(
         orjson.dumps(
@@ -237,6 +252,11 @@ def main() -> None:
                 "batch_p50_ms": round(percentile(latencies, 0.5) * 1000, 1),
                 "batch_p99_ms": round(percentile(latencies, 0.99) * 1000, 1),
                 "paced_2000_eps_p99_ms": round(percentile(paced, 0.99) * 1000, 1),
+                "paced_2000_eps_p50_ms": round(percentile(paced, 0.5) * 1000, 1),
+                "paced_batch_events": PACED_BATCH,
+                "paced_2000_eps_400_event_batches_p99_ms": round(
+                    percentile(paced_big, 0.99) * 1000, 1
+                ),
                 "queryable_p95_s": round(
                     percentile(paced, 0.95), 3
                 ),  # stored before the API answers
@@ -244,6 +264,7 @@ def main() -> None:
                 "cpu_ms_per_1000_events": {
                     role: round((cpu[role] - cpu_before[role]) * 1e6 / TOTAL, 1) for role in cpu
                 },
+                "copy_postgres_cpu_ms_per_1000_rows": round(bare_postgres_cpu, 1),
             }
         ).decode()
     )

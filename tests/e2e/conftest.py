@@ -135,4 +135,5 @@ def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
 
 def login_and_wait(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
     login(page, email, password)
-    expect(page.locator("#signed-in-as")).to_be_visible()
+    # The first page after signing in loads the app's state: slow while the cores are busy.
+    expect(page.locator("#signed-in-as")).to_be_visible(timeout=30_000)

@@ -86,7 +86,12 @@ def _pack(tenant_id: uuid.UUID, item_id: int) -> str:
 
 
 def _sign(salt: str, tenant_id: uuid.UUID, item_id: int) -> str:
-    return _current_signer(salt).sign(_pack(tenant_id, item_id)).decode("ascii")
+    """`payload.signature` as the Signer writes it, without its layers (one per message)."""
+    settings = get_settings()
+    key = _derived_key(settings.email_token_secret or settings.secret_key, salt.encode())
+    payload = _pack(tenant_id, item_id)
+    signature = hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
+    return f"{payload}.{_b64(signature[:SIGNATURE_BYTES])}"
 
 
 def _read(salt: str, token: str) -> tuple[uuid.UUID, int]:

@@ -212,6 +212,10 @@ class FakeProviderServer:
     def start(self) -> str:
         sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        # Accepted connections inherit it. asyncio sets it only on sockets made with
+        # IPPROTO_TCP (this one has proto 0): without it a response's body waited for the
+        # client's delayed ACK of its head, 40 ms in a quarter of the answers.
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
         config = uvicorn.Config(

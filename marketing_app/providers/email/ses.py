@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import base64
 import re
+import socket
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -68,6 +69,8 @@ class SesEmailProvider:
     ) -> None:
         self.configuration_set = configuration_set
         self.limiter = limiter
+        if report_answers := getattr(limiter, "report_answers", None):
+            report_answers()  # then the limiter bounds each arrival by its answer
         auth = SigV4Auth(
             access_key=access_key_id, secret_key=secret_access_key, region=region, service="ses"
         )
@@ -75,7 +78,13 @@ class SesEmailProvider:
             base_url=(endpoint or default_endpoint(region)).rstrip("/"),
             auth=auth,
             timeout=timeout_seconds,
-            limits=httpx.Limits(max_connections=REQUESTS_IN_FLIGHT * 2),
+            transport=httpx.HTTPTransport(
+                limits=httpx.Limits(max_connections=REQUESTS_IN_FLIGHT * 2),
+                # h11 writes a request's head and body apart: without it the body may wait
+                # for the head's delayed ACK, and how late answers come is what the
+                # limiter's window has to allow for
+                socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)],
+            ),
         )
         self._executor = ThreadPoolExecutor(REQUESTS_IN_FLIGHT, thread_name_prefix="ses")
 
@@ -132,7 +141,11 @@ class SesEmailProvider:
         request = self._client.build_request("POST", SEND_ROUTE, json=body)
         if self.limiter is not None:
             self.limiter.acquire()
-        response = self._send(request)
+        try:
+            response = self._send(request)
+        finally:
+            if answered := getattr(self.limiter, "answered", None):  # `PacedLimiter`
+                answered()
         if response.status_code == 200:
             return SendOutcome.sent(message.message_id, PROVIDER, _json(response).get("MessageId"))
         error = _error_for(response, SEND_ROUTE)

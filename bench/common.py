@@ -73,14 +73,18 @@ def process_tree(pid: int) -> list[int]:
     return found
 
 
-def backend_cpu_seconds(pg_url: str) -> float:
-    """CPU seconds so far of the client backends connected to this run's database (each lives
-    as long as its connection; autovacuum and the server's shared processes are not counted)."""
+def postgres_cpu_seconds(pg_url: str) -> float:
+    """CPU seconds so far of the whole PostgreSQL server: the postmaster, its live processes
+    (backends, WAL writer, checkpointer...) and those that exited (their time is added to the
+    postmaster's children when it reaps them), so a connection opened and closed within a
+    measurement still counts. Meant for a server nothing else is using meanwhile."""
+    from pathlib import Path
+
     import psycopg
 
     with psycopg.connect(pg_url) as conn:
-        backends = conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = current_database()"
-            " AND backend_type = 'client backend' AND pid <> pg_backend_pid()"
-        ).fetchall()
-    return sum(cpu_seconds(pid) for (pid,) in backends)
+        data_directory = conn.execute("SHOW data_directory").fetchone()[0]
+    postmaster = int((Path(data_directory) / "postmaster.pid").read_text().split()[0])
+    fields = Path(f"/proc/{postmaster}/stat").read_text().rpartition(")")[2].split()
+    reaped = (int(fields[13]) + int(fields[14])) / os.sysconf("SC_CLK_TCK")
+    return reaped + sum(cpu_seconds(pid) for pid in process_tree(postmaster))

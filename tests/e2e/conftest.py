@@ -20,7 +20,7 @@ from marketing_app.services.demo_seed import DEMO_PASSWORD, seed_demo
 from tests.conftest import ROOT
 
 # Two cores run the app, its worker, PostgreSQL and the browser: give pages time to answer.
-expect.set_options(timeout=10_000)
+expect.set_options(timeout=20_000)  # as long as an action may wait (context default)
 PORT = int(os.environ.get("E2E_PORT", "8123"))
 BASE_URL = f"http://127.0.0.1:{PORT}"
 CHROMIUM = os.environ.get("CHROMIUM_PATH", "/usr/bin/chromium")

@@ -125,8 +125,15 @@ def screenshot(page: Page, name: str) -> None:
 
 
 def login(page: Page, email: str, password: str = DEMO_PASSWORD) -> None:
+    # A click before the page is live is lost (seen on a loaded machine): wait until the app's
+    # event socket has answered, which happens only after React has hydrated the form.
+    answered: list[bool] = []
+    page.on("websocket", lambda socket: socket.on("framereceived", lambda _: answered.append(True)))
     page.goto("/login")
-    # A click before React has hydrated the form is lost (seen on a loaded machine).
+    for _ in range(300):  # up to 30 s; waiting lets Playwright deliver the socket's events
+        if answered:
+            break
+        page.wait_for_timeout(100)
     page.wait_for_load_state("networkidle")
     page.fill("#email", email)
     page.fill("#password", password)

@@ -22,13 +22,19 @@ import itertools
 import os
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Executor
 from email.header import Header
 from email.utils import formataddr, formatdate
 from functools import lru_cache
 
-from marketing_app.domain.email import OutgoingEmail, SubstitutionBatch
-from marketing_app.providers.email.base import CompiledTemplate, batch_keys
+from marketing_app.domain.email import OutgoingEmail, SendOutcome, SubstitutionBatch
+from marketing_app.providers.email.base import (
+    CompiledTemplate,
+    batch_keys,
+    expand_batch,
+    send_each,
+)
 
 BOUNDARY = f"=_mk_alt_{uuid.uuid4().hex[:16]}"
 MAX_LINE = 998  # RFC 5322's limit on a header line, in characters
@@ -201,3 +207,21 @@ def _now_rfc2822() -> str:
     if _date_cache[0] != second:
         _date_cache = (second, formatdate(second, usegmt=True))
     return _date_cache[1]
+
+
+def send_mime_batch(
+    executor: Executor,
+    provider: str,
+    batch: SubstitutionBatch,
+    send_one: Callable[[OutgoingEmail, bytes], SendOutcome],
+) -> list[SendOutcome]:
+    """A batch sent one MIME message each (SMTP, SES), the bodies from the batch's text
+    encoded once; `send_one` gets each message (it carries the subject) and its body."""
+    bodies = BatchBodies(batch)
+    values = {recipient.message_id: recipient.substitutions for recipient in batch.recipients}
+
+    def send_with_body(message: OutgoingEmail) -> SendOutcome:
+        return send_one(message, bodies.body(values[message.message_id]))
+
+    messages = expand_batch(batch, with_content=False)
+    return send_each(executor, provider, messages, send_with_body)

@@ -19,8 +19,8 @@ from dataclasses import dataclass
 
 from marketing_app.domain.email import OutgoingEmail, SendOutcome, SubstitutionBatch
 from marketing_app.domain.errors import ProviderRejected, ProviderUnavailable
-from marketing_app.providers.email.base import CallLimiter, expand_batch, send_each
-from marketing_app.providers.email.mime import BatchBodies, build_mime, new_message_id
+from marketing_app.providers.email.base import CallLimiter, send_each
+from marketing_app.providers.email.mime import build_mime, new_message_id, send_mime_batch
 
 PROVIDER = "smtp"
 SECURITY_MODES = ("starttls", "ssl", "none")
@@ -66,15 +66,7 @@ class SmtpEmailProvider:
         return send_each(self._executor, PROVIDER, messages, self._send_one)
 
     def send_batch(self, batch: SubstitutionBatch) -> list[SendOutcome]:
-        """Bodies from the batch's text encoded once; the messages carry the subject."""
-        bodies = BatchBodies(batch)
-        values = {recipient.message_id: recipient.substitutions for recipient in batch.recipients}
-
-        def send_one(message: OutgoingEmail) -> SendOutcome:
-            return self._send_one(message, bodies.body(values[message.message_id]))
-
-        messages = expand_batch(batch, with_content=False)
-        return send_each(self._executor, PROVIDER, messages, send_one)
+        return send_mime_batch(self._executor, PROVIDER, batch, self._send_one)
 
     def check_credentials(self) -> None:
         connection = self._connect()

@@ -145,6 +145,10 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
     )
 
 
+def _seconds(moment, since) -> float | None:
+    return round((moment - since).total_seconds(), 2) if moment else None
+
+
 def _summary(target: Target, rows: dict, scheduled, accepted: int, peaks, finished) -> dict:
     last, started = rows["last_sent_at"], rows["started_at"]
     total_s = (last - scheduled).total_seconds() if last else None
@@ -164,6 +168,7 @@ def _summary(target: Target, rows: dict, scheduled, accepted: int, peaks, finish
         if started
         else None,
         "sending_msgs_per_s": round(rows["sent"] / sending_s) if sending_s else 0,
+        "schedule_to_first_recorded_s": _seconds(rows["first_sent_at"], scheduled),
         "fake_accepted": accepted,
         "rows": rows["rows"],
         "rows_sent": rows["sent"],

@@ -84,8 +84,7 @@ def claim_size(chain: DeliveryChain, per_call: int) -> int:
     getting one request per claim and waiting for its answer."""
     if not chain.providers:
         return per_call
-    first = chain.providers[0]
-    return min(per_call, first.max_batch) * max(first.concurrency, 1)
+    return min(per_call, chain.max_batch) * chain.concurrency
 
 
 def run_sender(

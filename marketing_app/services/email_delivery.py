@@ -173,6 +173,16 @@ class DeliveryChain:
     def breaker(self, provider: str) -> ProviderBreaker:
         return self._breakers[provider]
 
+    @property
+    def max_batch(self) -> int:
+        """Messages per call to the first provider (where mail goes while it works)."""
+        return self.providers[0].max_batch if self.providers else 1
+
+    @property
+    def concurrency(self) -> int:
+        """Calls the first provider may have in flight at once."""
+        return max(self.providers[0].concurrency, 1) if self.providers else 1
+
     def send(self, messages: Sequence[OutgoingEmail]) -> list[SendOutcome]:
         return self._deliver(list(messages), lambda provider, chunk: provider.send(chunk))
 

@@ -118,7 +118,9 @@ class EmailMessage(SQLModel, table=True):
     )
 
     id: int | None = Field(default=None, primary_key=True, sa_type=BigId)
-    tenant_id: uuid.UUID = Field(foreign_key="tenants.id", ondelete="CASCADE")
+    # No foreign key: the campaign's already ties the row to its tenant, and a check per row
+    # was a sixth of writing a big send's rows (tenants are deactivated, never deleted).
+    tenant_id: uuid.UUID
     campaign_id: int | None = Field(default=None, foreign_key="campaigns.id", ondelete="CASCADE")
     contact_id: int | None = Field(
         default=None, foreign_key="contacts.id", ondelete="SET NULL", sa_type=BigId

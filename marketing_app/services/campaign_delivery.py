@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import or_
+from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, select
 
 from marketing_app.domain.email import (
@@ -157,9 +157,10 @@ def _as_messages(campaign, compiled: CompiledEmail, claimed, contexts) -> list[O
 
 
 # What a recipient context reads of a profile: plain rows are several times cheaper to load
-# than ORM objects, which a batch of thousands would otherwise build first.
+# than ORM objects, which a batch of thousands would otherwise build first. Traits come as
+# JSON text: the driver's own decoding of jsonb was a third of loading the rows.
 _CONTACT_COLUMNS = [
-    getattr(Contact, name)
+    cast(Contact.traits, Text).label(name) if name == "traits" else getattr(Contact, name)
     for name in (
         "id", "tenant_id", "email", "phone", "first_name", "last_name", "traits",
         "last_order_at", "order_count", "location_id", "staff_id",

@@ -7,6 +7,7 @@ a whole batch by `recipient_contexts` (three small queries per batch).
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
@@ -14,6 +15,7 @@ from datetime import date, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
+import orjson
 from sqlalchemy import or_
 from sqlmodel import Session, select
 
@@ -25,7 +27,7 @@ _COMPANY_TRAITS = ("company", "company_name", "business_name", "account_name")
 _REP_TRAITS = ("sales_rep", "rep_name", "barber", "budtender")
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)  # not frozen: a frozen __init__ sets each field the slow way
 class RecipientContext:
     contact_id: int | None
     email: str
@@ -90,6 +92,16 @@ def _first_trait(traits: Mapping[str, Any], keys: tuple[str, ...]) -> str:
     return ""
 
 
+def _traits_of(value: Any) -> dict[str, Any]:
+    """A contact's traits: a dict, or the JSON text bulk reads fetch instead."""
+    if isinstance(value, str):
+        try:
+            value = orjson.loads(value)
+        except orjson.JSONDecodeError:  # a number beyond a double (1e400): json takes it
+            value = json.loads(value)
+    return value if isinstance(value, dict) else {}
+
+
 def _local_date(moment: datetime | None, time_zone: ZoneInfo | None) -> date | str:
     if moment is None:
         return ""
@@ -102,7 +114,7 @@ def recipient_context(
 ) -> RecipientContext:
     """A recipient from a Contact (or any row with its columns); `extra` holds what other
     tables know (store, territory, city, rep_name, loyalty_points, loyalty_tier)."""
-    traits = contact.traits if isinstance(contact.traits, dict) else {}
+    traits = _traits_of(contact.traits)
     extra = extra or {}
     first, last = contact.first_name or "", contact.last_name or ""
     full_name = f"{first} {last}".strip()

@@ -238,15 +238,20 @@ def _shared_part(
     return body
 
 
+def _plain(mapping: Any) -> dict[str, Any]:
+    """A dict for the JSON body: as it is when it already is one (no copy per recipient)."""
+    return mapping if type(mapping) is dict else dict(mapping)
+
+
 def _personalization(recipient: BatchRecipient) -> dict[str, Any]:
     to: dict[str, str] = {"email": recipient.to}
     if recipient.to_name:
         to["name"] = recipient.to_name
     item: dict[str, Any] = {"to": [to]}
     if recipient.substitutions:
-        item["substitutions"] = dict(recipient.substitutions)
+        item["substitutions"] = _plain(recipient.substitutions)
     if recipient.headers:
-        item["headers"] = dict(recipient.headers)
+        item["headers"] = _plain(recipient.headers)
     if recipient.custom_args:
         item["custom_args"] = {k: str(v) for k, v in recipient.custom_args.items()}
     return item

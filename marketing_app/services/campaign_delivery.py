@@ -88,14 +88,24 @@ def _message_id(campaign: Campaign, message_id: int, domain: str | None = None) 
     return f"<m{message_id}.c{campaign.id}@{domain}>"
 
 
-def _as_batch(campaign, compiled: CompiledEmail, form, claimed, contexts) -> SubstitutionBatch:
-    """One batch of the variant's substitution form; the campaign's custom args once for
-    the batch (SendGrid applies them to every personalization), the message id per recipient."""
+def _as_batch(
+    campaign, compiled: CompiledEmail, form, claimed, contexts
+) -> tuple[SubstitutionBatch, list[SendOutcome]]:
+    """One batch of the variant's substitution form, and the failures of recipients whose
+    values could not be rendered (a `{{ 1 / order_count }}` with no orders): they fail alone,
+    the rest of the batch goes. The campaign's custom args are once for the batch (SendGrid
+    applies them to every personalization), the message id per recipient."""
     domain = campaign.from_email.rpartition("@")[2] or "localhost"
-    recipients = []
+    recipients, unrendered = [], []
     shared_headers: dict[str, str] = {}
     for message in claimed:
         token = message_token(campaign.tenant_id, message.id)
+        try:
+            values = form.values(contexts[message.contact_id], token)
+        except Exception as exc:  # the template's expressions on this recipient's data
+            error = f"could not render for this recipient: {type(exc).__name__}: {exc}"
+            unrendered.append(SendOutcome.failed(message.id, "", error, transient=False))
+            continue
         headers = compiled.headers(token)
         if post := headers.pop(ONE_CLICK_HEADER, None):  # the same for all: once a batch
             shared_headers[ONE_CLICK_HEADER] = post
@@ -105,12 +115,12 @@ def _as_batch(campaign, compiled: CompiledEmail, form, claimed, contexts) -> Sub
                 message_id=message.id,
                 to=message.email,
                 to_name=_full_name(contexts[message.contact_id]),
-                substitutions=form.values(contexts[message.contact_id], token),
+                substitutions=values,
                 headers=headers,
                 custom_args={"message_id": str(message.id)},
             )
         )
-    return SubstitutionBatch(
+    batch = SubstitutionBatch(
         from_email=campaign.from_email,
         from_name=_from_name(campaign, claimed[0].variant),
         reply_to=campaign.reply_to,
@@ -121,6 +131,7 @@ def _as_batch(campaign, compiled: CompiledEmail, form, claimed, contexts) -> Sub
         headers=shared_headers,
         custom_args=_shared_custom_args(campaign),
     )
+    return batch, unrendered
 
 
 def _full_name(recipient) -> str:
@@ -183,48 +194,56 @@ def _contexts(session: Session, campaign: Campaign, claimed: list[ClaimedMessage
 
 
 def _send_variant(sender: Sender, campaign, compiled, claimed, contexts) -> list[SendOutcome]:
-    """The providers' outcomes, in the order of `claimed`."""
+    """An outcome for every claimed message."""
     form = compiled.substitution_form()
     if form is None:
         messages = _as_messages(campaign, compiled, claimed, contexts)
-        return _outcomes_of(lambda: sender.send(messages), claimed)
+        return _outcomes_of(lambda: sender.send(messages), [m.id for m in claimed])
 
-    def build(chunk: Sequence[ClaimedMessage]) -> SubstitutionBatch:
+    def build(chunk: Sequence[ClaimedMessage]) -> tuple[SubstitutionBatch, list[SendOutcome]]:
         return _as_batch(campaign, compiled, form, chunk, contexts)
 
     return _send_pipelined(sender, build, claimed)
 
 
-def _send_pipelined(
-    sender: Sender,
-    build: Callable[[Sequence[ClaimedMessage]], SubstitutionBatch],
-    claimed: list[ClaimedMessage],
-) -> list[SendOutcome]:
+def _send_pipelined(sender: Sender, build: Callable, claimed: list[ClaimedMessage]):
     """Batches of the sender's size, each handed to a thread as soon as it is built: the
     next one renders while the earlier ones wait for the provider's answer (a 1,000-recipient
-    SendGrid request takes ~150 ms; building one takes about as long)."""
+    SendGrid request takes ~150 ms; building one takes about as long). Every batch sent has
+    its outcomes returned, whatever happens to a later one."""
     size, in_flight = max(sender.max_batch, 1), max(sender.concurrency, 1)
     chunks = [claimed[start : start + size] for start in range(0, len(claimed), size)]
+    outcomes: list[SendOutcome] = []
     if len(chunks) == 1 or in_flight == 1:
-        return [
-            outcome
-            for chunk in chunks
-            for outcome in _outcomes_of(lambda chunk=chunk: sender.send_batch(build(chunk)), chunk)
-        ]
+        for chunk in chunks:
+            batch, unrendered = build(chunk)
+            outcomes += unrendered + _batch_outcomes(lambda b=batch: sender.send_batch(b), batch)
+        return outcomes
     with ThreadPoolExecutor(min(in_flight, len(chunks)), thread_name_prefix="campaign") as pool:
-        calls = [(chunk, pool.submit(sender.send_batch, build(chunk))) for chunk in chunks]
-        return [outcome for chunk, call in calls for outcome in _outcomes_of(call.result, chunk)]
+        calls = []
+        for chunk in chunks:
+            batch, unrendered = build(chunk)
+            outcomes += unrendered
+            if batch.recipients:
+                calls.append((batch, pool.submit(sender.send_batch, batch)))
+        for batch, call in calls:
+            outcomes += _batch_outcomes(call.result, batch)
+    return outcomes
 
 
-def _outcomes_of(
-    call: Callable[[], list[SendOutcome]], claimed: Sequence[ClaimedMessage]
-) -> list[SendOutcome]:
+def _batch_outcomes(call: Callable[[], list[SendOutcome]], batch: SubstitutionBatch):
+    if not batch.recipients:  # every recipient failed to render
+        return []
+    return _outcomes_of(call, [recipient.message_id for recipient in batch.recipients])
+
+
+def _outcomes_of(call: Callable[[], list[SendOutcome]], message_ids: Sequence) -> list[SendOutcome]:
     """What `call` returned; when the whole call failed (every provider down), every message
     is a transient failure, tried again after a pause."""
     try:
         return call()
     except ProviderError as exc:
-        return [SendOutcome.failed(m.id, exc.provider, str(exc), transient=True) for m in claimed]
+        return [SendOutcome.failed(m, exc.provider, str(exc), transient=True) for m in message_ids]
 
 
 def deliver_batch(

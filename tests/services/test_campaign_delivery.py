@@ -204,3 +204,26 @@ def test_sendgrid_gets_batched_personalizations_with_substitutions(session, tena
     assert subject == "Specials for Name1"
     rows = session.exec(select(EmailMessage).where(EmailMessage.campaign_id == campaign.id)).all()
     assert all(r.provider == "sendgrid" and r.provider_message_id for r in rows)
+
+
+def test_a_recipient_whose_values_cannot_render_fails_alone(session, tenant, sink, smtp):
+    people = _people(session, tenant, 3)
+    for person, orders in zip(people, (2, 0, 4), strict=True):
+        person.order_count = orders
+    session.flush()
+    html = HTML.replace("says hello", "says {{ 100 // order_count }}")
+    campaign = _campaign(
+        session, tenant, people, content={"variants": [{"subject": "Hi", "html": html}]}
+    )
+    smtp.max_batch = 1  # a batch per recipient, each sent while the next is built
+    report = deliver_batch(session=session, campaign_id=campaign.id, worker="w", sender=smtp)
+    assert (report.sent, report.failed) == (2, 1)
+    assert sorted(m.rcpt_tos[0] for m in sink.messages) == ["p0@example.com", "p2@example.com"]
+    failed = session.exec(
+        select(EmailMessage).where(
+            EmailMessage.campaign_id == campaign.id, EmailMessage.status == MS.FAILED
+        )
+    ).one()
+    assert failed.email == "p1@example.com" and "ZeroDivisionError" in failed.error
+    again = deliver_batch(session=session, campaign_id=campaign.id, worker="w", sender=smtp)
+    assert again.claimed == 0 and len(sink.messages) == 2

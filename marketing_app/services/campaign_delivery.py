@@ -206,7 +206,9 @@ def _send_variant(sender: Sender, campaign, compiled, claimed, contexts) -> list
     return _send_pipelined(sender, build, claimed)
 
 
-def _send_pipelined(sender: Sender, build: Callable, claimed: list[ClaimedMessage]):
+def _send_pipelined(
+    sender: Sender, build: Callable, claimed: list[ClaimedMessage]
+) -> list[SendOutcome]:
     """Batches of the sender's size, each handed to a thread as soon as it is built: the
     next one renders while the earlier ones wait for the provider's answer (a 1,000-recipient
     SendGrid request takes ~150 ms; building one takes about as long). Every batch sent has
@@ -231,7 +233,9 @@ def _send_pipelined(sender: Sender, build: Callable, claimed: list[ClaimedMessag
     return outcomes
 
 
-def _batch_outcomes(call: Callable[[], list[SendOutcome]], batch: SubstitutionBatch):
+def _batch_outcomes(
+    call: Callable[[], list[SendOutcome]], batch: SubstitutionBatch
+) -> list[SendOutcome]:
     if not batch.recipients:  # every recipient failed to render
         return []
     return _outcomes_of(call, [recipient.message_id for recipient in batch.recipients])

@@ -7,6 +7,7 @@ import re
 import uuid
 from datetime import UTC, datetime
 from html import unescape
+from types import SimpleNamespace
 from urllib.parse import parse_qs, urlsplit
 from zoneinfo import ZoneInfo
 
@@ -250,6 +251,27 @@ def test_recipient_context_reads_a_contact_and_its_traits():
     assert found.city == "Wilmington" and str(found.last_order_date) == "February 28, 2025"
     rendered = _compile(html="<p>{{ last_order_date | date('%m/%d/%Y') }}</p>").render(found, TOKEN)
     assert "<p>02/28/2025</p>" in rendered.html
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        ('{"member": 123456789012345678901234}', 123456789012345678901234),
+        ('{"member": 1e400}', float("inf")),
+        ('{"member": "Café \\u00e9"}', "Café é"),
+    ],
+    ids=["integer_past_64_bits", "number_past_a_double", "escapes"],
+)
+def test_traits_read_as_json_text_keep_their_values(stored, expected):
+    """Campaign batches read traits as JSON text; an integer orjson would turn into a float
+    (or a number it refuses) must reach the template as it was stored."""
+    row = SimpleNamespace(
+        id=5, email="a@example.com", first_name="", last_name="", phone=None,
+        traits=stored, last_order_at=None, order_count=0,
+    )  # fmt: skip
+    assert recipient_context(row).traits["member"] == expected
+    member = _compile(html="<p>{{ traits.member }}</p>").render(recipient_context(row), TOKEN)
+    assert f"<p>{expected}</p>" in member.html
 
 
 names = st.text(st.characters(exclude_categories=["Cs"]), max_size=30)

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy import Integer, case, cast, func, literal, select, text, update
+from sqlalchemy import Integer, case, cast, func, literal, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlmodel import Session, col
 
@@ -28,6 +28,7 @@ from marketing_app.domain.errors import InvalidInput
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage, Tenant
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
+from marketing_app.services.bulk_reads import without_jit
 from marketing_app.services.campaign_audience import count_audience, eligible_query
 from marketing_app.services.campaigns import specs
 
@@ -261,10 +262,7 @@ def start_send(*, session: Session, campaign_id: int, now: datetime | None = Non
         return SendStart(campaign_id, started=False)
     tenant = session.get(Tenant, campaign.tenant_id)
     content, _, schedule, _ = specs(campaign)
-    if session.get_bind().dialect.name == "postgresql":
-        # The audience queries' row estimates trigger JIT compilation (0.35 s for a
-        # 100,000-profile send's summary) that saves nothing on queries this simple.
-        session.execute(text("SET LOCAL jit = off"))
+    without_jit(session)  # 0.35 s of compilation for a 100,000-profile send's summary
     _insert_messages(session, tenant, campaign, now)
     if schedule.mode == "local":
         _local_due_times(session, tenant, campaign, schedule)

@@ -66,7 +66,7 @@ from marketing_app.models.loyalty_sync import (
     LoyaltyDiscrepancy,
 )
 from marketing_app.services.bulk import copy_text, write_returning_new_keys
-from marketing_app.services.bulk_reads import one_of
+from marketing_app.services.bulk_reads import one_of, without_jit
 from marketing_app.services.loyalty_programs import LoyaltySettings, require_settings
 from marketing_app.services.loyalty_reconcile_figures import gather_figures
 from marketing_app.services.loyalty_reconcile_rules import Finding, ProfileFigures, Rules, find
@@ -209,7 +209,7 @@ def _tune_for_one_big_query(session: Session) -> None:
     JIT, whose compilation (2+ s) the FULL JOINs' huge row estimates would trigger for nothing."""
     if session.get_bind().dialect.name == "postgresql":
         session.execute(text(f"SET LOCAL work_mem = '{RECONCILE_WORK_MEM}'"))
-        session.execute(text("SET LOCAL jit = off"))
+    without_jit(session)
 
 
 # --- writing the discrepancies ----------------------------------------------------------------

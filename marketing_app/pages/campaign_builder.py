@@ -11,7 +11,7 @@ from marketing_app.components.choices import fixed_select, var_checkboxes, var_s
 from marketing_app.components.email_editor import content_editor, preview_panel, test_send_panel
 from marketing_app.components.widgets import field_error, labeled
 from marketing_app.pages.campaigns import read_only_note
-from marketing_app.pages.layout import shell
+from marketing_app.pages.layout import form_page, shell
 from marketing_app.pages.segments import slug_href, when_loaded
 from marketing_app.state.campaign_builder import CampaignBuilderState as B
 
@@ -373,7 +373,7 @@ def _page() -> rx.Component:
         spacing="4",
         width="100%",
     )
-    return when_loaded(B.loaded, body)
+    return form_page(when_loaded(B.loaded, body))
 
 
 def campaign_builder_page() -> rx.Component:

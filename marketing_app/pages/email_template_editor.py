@@ -10,7 +10,7 @@ from marketing_app.components.dialogs import delete_dialog
 from marketing_app.components.email_editor import content_editor, preview_panel, test_send_panel
 from marketing_app.components.widgets import labeled
 from marketing_app.pages.campaigns import read_only_note
-from marketing_app.pages.layout import shell
+from marketing_app.pages.layout import form_page, shell
 from marketing_app.pages.segments import when_loaded
 from marketing_app.state.email_template_editor import TemplateEditorState as E
 
@@ -86,7 +86,7 @@ def _page() -> rx.Component:
         spacing="4",
         width="100%",
     )
-    return when_loaded(E.loaded, body)
+    return form_page(when_loaded(E.loaded, body))
 
 
 def template_editor_page() -> rx.Component:

@@ -135,3 +135,9 @@ def shell(title: str, content: Callable[[], rx.Component]) -> rx.Component:
         ),
         rx.center(rx.spinner(size="3"), height="100vh"),
     )
+
+
+def form_page(body: rx.Component) -> rx.Component:
+    """A form page's body: leaving it tells the state, so that a later on_load starts the form
+    afresh while one run by a websocket reconnect keeps the unsaved edits (form_kept)."""
+    return rx.box(body, on_unmount=SessionState.leave_form, width="100%")

@@ -9,7 +9,7 @@ from reflex.vars import Var
 from marketing_app import routes
 from marketing_app.components.choices import fixed_select
 from marketing_app.components.widgets import field_error, labeled
-from marketing_app.pages.layout import shell
+from marketing_app.pages.layout import form_page, shell
 from marketing_app.pages.segment_conditions import KINDS, condition_row, word
 from marketing_app.pages.segments import viewer_note, when_loaded
 from marketing_app.pages.segments_builder_preview import live_count, sample
@@ -234,7 +234,7 @@ def _content() -> rx.Component:
         spacing="5",
         width="100%",
     )
-    return when_loaded(B.loaded, layout)
+    return form_page(when_loaded(B.loaded, layout))
 
 
 def segment_builder_page() -> rx.Component:

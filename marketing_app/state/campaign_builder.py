@@ -114,6 +114,8 @@ class CampaignBuilderState(EmailEditorMixin, SessionState):
 
     @rx.event
     def load(self):
+        if self.loaded and self.form_kept():
+            return CampaignBuilderState.refresh_count  # a reconnect: keep the edits
         self.loaded = False
         if self.page_error or not self.tenant_role:
             return
@@ -133,6 +135,7 @@ class CampaignBuilderState(EmailEditorMixin, SessionState):
                 rx.redirect(routes.campaign_url(self.current_slug, campaign_id)),
             ]
         self.loaded = True
+        self.hold_form()
         return CampaignBuilderState.refresh_count
 
     def _load(self, campaign_id: int) -> bool:

@@ -33,6 +33,8 @@ class TemplateEditorState(EmailEditorMixin, SessionState):
 
     @rx.event
     def load(self):
+        if self.loaded and self.form_kept():
+            return  # a reconnect: keep the edits
         self.loaded, self.delete_open = False, False
         if self.page_error or not self.tenant_role:
             return
@@ -45,6 +47,7 @@ class TemplateEditorState(EmailEditorMixin, SessionState):
             self.page_error = "not_found"
             return
         self.loaded = True
+        self.hold_form()
 
     def _load(self, template_id: int) -> None:
         if not template_id:

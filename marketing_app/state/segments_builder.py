@@ -103,6 +103,8 @@ class SegmentBuilderState(SessionState):
 
     @rx.event
     def load(self):
+        if self.loaded and self.form_kept():
+            return self._changed()  # a reconnect: keep the edits, count them again
         self.loaded = False
         if self.page_error or not self.tenant_role:
             return
@@ -116,6 +118,7 @@ class SegmentBuilderState(SessionState):
             self.page_error = "not_found"
             return
         self.loaded = True
+        self.hold_form()
         return self._changed()
 
     def _load(self, segment_id: int) -> None:

@@ -35,6 +35,8 @@ class SessionState(rx.State):
     tenant_name: str = ""
     tenant_role: str = ""
     page_error: str = ""  # "not_found" renders the 404 panel instead of the page
+    # The path of the form page on screen, from its load until it unmounts (see form_kept)
+    _form_path: str = ""
 
     @rx.var
     def is_authenticated(self) -> bool:
@@ -113,6 +115,23 @@ class SessionState(rx.State):
             raise NotFound("Your session has expired; sign in again.")
         access.require_platform_admin(user)
         return user
+
+    def form_kept(self) -> bool:
+        """True when a form page's on_load runs again while the page is still on screen.
+
+        Reflex runs the page's on_load on every websocket reconnect (a network blip, a busy
+        server), not only when the page opens: a form that re-read its record then would
+        throw away the marketer's unsaved edits. Loads call `hold_form` when done; the page
+        calls `leave_form` when it unmounts (leaving it by a link, or saving)."""
+        shown = bool(self._form_path) and self._form_path == self.router.url.path
+        return shown and not self.page_error and bool(self.tenant_role)
+
+    def hold_form(self) -> None:
+        self._form_path = self.router.url.path
+
+    @rx.event
+    def leave_form(self):
+        self._form_path = ""
 
     def _toast_error(self, exc: DomainError):
         return rx.toast.error(exc.message)

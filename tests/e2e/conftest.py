@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import signal
 import subprocess
 import tempfile
@@ -144,3 +145,27 @@ def login_and_wait(page: Page, email: str, password: str = DEMO_PASSWORD) -> Non
     login(page, email, password)
     # The first page after signing in loads the app's state: slow while the cores are busy.
     expect(page.locator("#signed-in-as")).to_be_visible(timeout=30_000)
+
+
+def drop_socket_on_demand(page: Page) -> list:
+    """Relay the page's event websocket through Playwright; closing a relay drops that
+    connection on both sides, as a network blip does, and the page then reconnects."""
+    relays: list = []
+
+    def relay(route) -> None:
+        relays.append((route, route.connect_to_server()))
+
+    page.route_web_socket(re.compile(r"/_event"), relay)
+    return relays
+
+
+def drop_and_wait_for_reconnect(page: Page, relays: list) -> None:
+    route, server = relays[-1]
+    connections = len(relays)
+    server.close()
+    route.close()
+    for _ in range(150):  # the page reconnects at once; the relay is made on its way
+        if len(relays) > connections:
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("the page did not reconnect its websocket")

@@ -19,7 +19,12 @@ from marketing_app.db import session_scope
 from marketing_app.models import Contact, EmailMessage, OutboxMessage
 from marketing_app.services import campaigns, segments, static_lists
 from marketing_app.services.tenants import get_tenant_by_slug
-from tests.e2e.conftest import login_and_wait, screenshot
+from tests.e2e.conftest import (
+    drop_and_wait_for_reconnect,
+    drop_socket_on_demand,
+    login_and_wait,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -213,6 +218,27 @@ def test_an_ab_test_sends_two_subjects_and_the_marketer_picks_the_winner(page):
     expect(page.locator("#progress-percent")).to_have_text("100%", timeout=SEND)
     expect(variants).to_contain_text("winner by hand", timeout=SLOW)
     expect(page.locator(".campaign-status")).to_have_text("sent", timeout=SLOW)
+
+
+def test_unsaved_campaign_edits_survive_a_dropped_connection(page, guest_list):
+    """A reconnect re-runs the builder's on_load; what the marketer typed stays, and the
+    template is still checked as they go on typing."""
+    _, list_name, _ = guest_list
+    relays = drop_socket_on_demand(page)
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.goto(f"/t/{LEAF}/campaigns/new")
+    page.fill("#campaign-name", "Typed before the blip")
+    page.locator("#audience-segments").get_by_text(list_name).click()
+    expect(page.locator("#audience-count")).to_have_text("3 will receive it", timeout=SLOW)
+    _fill_subject(page, "Hello {{ first_name }}")
+
+    drop_and_wait_for_reconnect(page, relays)
+    _fill_subject(page, "{{ frist_name }}, hello")  # checked through the new connection
+    expect(page.locator("#template-problems")).to_contain_text(
+        "Unknown token 'frist_name'", timeout=SLOW
+    )
+    expect(page.locator("#campaign-name")).to_have_value("Typed before the blip")
+    expect(page.locator("#audience-count")).to_have_text("3 will receive it")
 
 
 def test_a_campaign_that_is_not_ready_says_why_and_cannot_be_sent(page):

@@ -18,7 +18,12 @@ from marketing_app.services.event_processing import process_pending_events
 from marketing_app.services.ingestion import ingest_messages
 from marketing_app.services.segment_presets import PRESETS, preset_definition
 from marketing_app.services.tenants import get_tenant_by_slug
-from tests.e2e.conftest import login_and_wait, screenshot
+from tests.e2e.conftest import (
+    drop_and_wait_for_reconnect,
+    drop_socket_on_demand,
+    login_and_wait,
+    screenshot,
+)
 
 pytestmark = pytest.mark.browser
 
@@ -107,6 +112,33 @@ def lapsed_opener(app_server) -> int:
 def _add_condition(page: Page, group: int, kind_label: str) -> None:
     page.click(f"#add-condition-{group}")
     page.get_by_role("menuitem", name=kind_label).click()
+
+
+def test_unsaved_segment_edits_survive_a_dropped_connection(page):
+    """Reflex runs the page's on_load again on every reconnect: the builder must keep what
+    the marketer typed, and go on counting it, rather than re-read the form."""
+    relays = drop_socket_on_demand(page)
+    login_and_wait(page, "marketer@leaf.example.com")
+    page.click("#nav-segments")
+    page.click("#new-segment")
+    count = page.locator("#live-count")
+    expect(count).to_have_text(_count_text(LEAF, {}), timeout=SLOW)
+    page.fill("#segment-name", "Typed before the blip")
+    _add_condition(page, 0, "Order totals")
+    page.fill("#c-0-0-value", "150")
+    expect(count).to_have_text(_count_text(LEAF, _definition(SPENT)), timeout=SLOW)
+
+    drop_and_wait_for_reconnect(page, relays)
+    page.fill("#c-0-0-value", "100")  # an edit through the new connection
+    changed = _count_text(LEAF, _definition({**SPENT, "value": 100}))
+    expect(count).to_have_text(changed, timeout=SLOW)
+    expect(page.locator("#segment-name")).to_have_value("Typed before the blip")
+    expect(page.locator(".condition-row")).to_have_count(1)
+
+    page.click("#nav-segments")  # leaving the page, then opening it again, starts afresh
+    page.click("#new-segment")
+    expect(page.locator("#segment-name")).to_have_value("", timeout=SLOW)
+    expect(page.locator(".condition-row")).to_have_count(0)
 
 
 def test_marketer_builds_a_segment_watching_the_live_count_then_sees_its_members(

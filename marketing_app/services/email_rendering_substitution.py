@@ -9,7 +9,8 @@ Only templates that are pure output qualify: literal text and `{{ expressions }}
 traits, filters, inline conditionals). A `{% if %}`, `{% for %}` or `{% set %}` changes the
 shape of the text per recipient, so those templates have no substitution form and are
 rendered per recipient. The html part's values are HTML-escaped, the text and subject parts'
-are not, so an expression used in both gets two keys.
+are not, so an expression used in both gets two keys; it is evaluated once, and its html value
+is the escaped text value when that is what autoescaping would write (see `_escape_derivable`).
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from jinja2 import Template, nodes
+from markupsafe import escape
 
 from marketing_app.services.email_rendering_env import (
     CONSTANT_NAMES,
@@ -46,11 +48,83 @@ Piece = str | nodes.Expr  # literal text, or an expression to evaluate per recip
 
 @dataclass(frozen=True)
 class _ModeValues:
-    """The recipient values of one part: one jinja template yielding one chunk per key."""
+    """The keys of one part and, per key, which evaluated expression fills it."""
 
     mode: str
     keys: tuple[str, ...]
-    template: Template | None
+    expressions: tuple[nodes.Expr, ...]
+
+
+# Filters whose result does not depend on autoescaping and is never markup: an expression
+# made only of these, names, constants and operators writes in the html part exactly the
+# escaped text it writes in the text part (`~` joins as markup only when a piece is markup).
+_PLAIN_FILTERS = frozenset(
+    {"default", "d", "date", "upper", "lower", "title", "capitalize", "trim", "string",
+     "int", "float", "round", "abs", "length", "count", "first", "last", "truncate", "center"}
+)  # fmt: skip
+_PLAIN_NODES = (
+    nodes.Name, nodes.Const, nodes.Getattr, nodes.Getitem, nodes.CondExpr, nodes.Compare,
+    nodes.Operand, nodes.And, nodes.Or, nodes.Not, nodes.Concat, nodes.BinExpr,
+    nodes.UnaryExpr, nodes.Test, nodes.Tuple, nodes.List, nodes.Keyword, nodes.Slice,
+)  # fmt: skip
+
+
+def _escape_derivable(expr: nodes.Expr) -> bool:
+    return all(
+        isinstance(node, _PLAIN_NODES)
+        or (isinstance(node, nodes.Filter) and node.name in _PLAIN_FILTERS)
+        for node in [expr, *expr.find_all(nodes.Node)]
+    )
+
+
+@dataclass(frozen=True)
+class _Evaluation:
+    """Every expression of the email evaluated once per recipient: those of the text parts
+    (and the html expressions whose html value is their escaped text) by one text template,
+    the other html expressions by one html template; each key names its chunk."""
+
+    text: Template | None
+    html: Template | None
+    fills: tuple[tuple[str, bool, int, Any], ...]  # key, from the html template, chunk, clean
+
+    def values(self, variables: dict[str, Any]) -> dict[str, str]:
+        text = list(render_chunks(self.text, variables)) if self.text else []
+        html = list(render_chunks(self.html, variables)) if self.html else []
+        return {
+            key: clean((html if from_html else text)[index])
+            for key, from_html, index, clean in self.fills
+        }
+
+
+def _escaped(value: str) -> str:
+    return str(escape(value))
+
+
+def _evaluation(parts: tuple[_ModeValues, ...]) -> _Evaluation:
+    text_exprs: dict[str, int] = {}
+    html_exprs: dict[str, int] = {}
+    text_nodes: list[nodes.Expr] = []
+    html_nodes: list[nodes.Expr] = []
+    fills = []
+    for part in parts:
+        for key, expr in zip(part.keys, part.expressions, strict=True):
+            from_html = part.mode == "html" and not _escape_derivable(expr)
+            found, listed = (html_exprs, html_nodes) if from_html else (text_exprs, text_nodes)
+            if repr(expr) not in found:
+                found[repr(expr)] = len(listed)
+                listed.append(expr)
+            if part.mode == "subject":
+                clean = one_line
+            elif part.mode == "html" and not from_html:
+                clean = _escaped
+            else:
+                clean = str
+            fills.append((key, from_html, found[repr(expr)], clean))
+    return _Evaluation(
+        text=_one_expression_template(TEXT_ENV, text_nodes) if text_nodes else None,
+        html=_one_expression_template(HTML_ENV, html_nodes) if html_nodes else None,
+        fills=tuple(fills),
+    )
 
 
 @dataclass
@@ -61,6 +135,7 @@ class SubstitutionEmail:
     token_key: str
     compiled: CompiledEmail
     parts: tuple[_ModeValues, ...]
+    evaluation: _Evaluation
 
     @property
     def keys(self) -> list[str]:
@@ -69,14 +144,7 @@ class SubstitutionEmail:
     def values(self, recipient: RecipientContext, message_token: str) -> dict[str, str]:
         """Key -> value for one recipient: what SendGrid's `substitutions` take."""
         variables = self.compiled.variables(recipient, message_token)
-        found = {self.token_key: message_token}
-        for part in self.parts:
-            if part.template is None:
-                continue
-            chunks = render_chunks(part.template, variables)
-            clean = one_line if part.mode == "subject" else str
-            found.update(zip(part.keys, map(clean, chunks), strict=True))
-        return found
+        return {self.token_key: message_token, **self.evaluation.values(variables)}
 
     def headers(self, message_token: str) -> dict[str, str]:
         return self.compiled.headers(message_token)
@@ -175,8 +243,7 @@ class _KeyedText:
                     expressions.append(piece)
                     keys.append(self.numbered[identity])
                 out.append(self.numbered[identity])
-        template = _one_expression_template(env, expressions) if expressions else None
-        return "".join(out), _ModeValues(mode, tuple(keys), template)
+        return "".join(out), _ModeValues(mode, tuple(keys), tuple(expressions))
 
 
 def build_substitution(compiled: CompiledEmail) -> SubstitutionEmail | None:
@@ -205,4 +272,5 @@ def build_substitution(compiled: CompiledEmail) -> SubstitutionEmail | None:
         token_key=keyed.token_key,
         compiled=compiled,
         parts=tuple(parts),
+        evaluation=_evaluation(tuple(parts)),
     )

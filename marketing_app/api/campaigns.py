@@ -13,6 +13,7 @@ from datetime import timedelta
 from fastapi import APIRouter, Depends, Query, Response
 from sqlmodel import Session
 
+from jobs.dispatch import enqueue_campaign_start
 from marketing_app.api.campaign_schemas import (
     AudienceEstimate,
     CampaignCreate,
@@ -106,6 +107,8 @@ def schedule(campaign_id: int, tenant: Tenant = Auth, session: Session = Db):
         session=session, tenant_id=tenant.id, campaign_id=campaign_id
     )
     session.commit()
+    if campaign_lifecycle.starts_now(campaign):
+        enqueue_campaign_start(campaign.id)
     return _public(session, campaign)
 
 
@@ -115,6 +118,7 @@ def send_now(campaign_id: int, tenant: Tenant = Auth, session: Session = Db):
         session=session, tenant_id=tenant.id, campaign_id=campaign_id
     )
     session.commit()
+    enqueue_campaign_start(campaign.id)
     return _public(session, campaign)
 
 

@@ -99,10 +99,17 @@ def schedule_campaign(
     return _move(session, campaign, S.SCHEDULED)
 
 
+def starts_now(campaign: Campaign, now: datetime | None = None) -> bool:
+    """A scheduled campaign whose start time has come: a worker can start it at once."""
+    due = campaign.scheduled_for is not None and campaign.scheduled_for <= (now or utcnow())
+    return campaign.status == S.SCHEDULED and due
+
+
 def send_campaign_now(
     *, session: Session, tenant_id: uuid.UUID, campaign_id: int, now: datetime | None = None
 ) -> Campaign:
-    """A draft's schedule becomes "now" and it is scheduled (the tick starts it in seconds)."""
+    """A draft's schedule becomes "now" and it is scheduled; the caller hands it to a worker
+    once committed (jobs.dispatch.enqueue_campaign_start), else the next tick starts it."""
     campaign = get_campaign(session=session, tenant_id=tenant_id, campaign_id=campaign_id)
     if campaign.status != S.DRAFT:
         raise Conflict(f"Only a draft can be sent; this campaign is {campaign.status}.")

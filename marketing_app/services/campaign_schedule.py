@@ -37,8 +37,11 @@ class TickResult:
     senders_wanted: dict[int, int] = field(default_factory=dict)  # campaign id -> new tasks
 
 
-def _senders_wanted(session: Session, now: datetime) -> dict[int, int]:
-    """Sending campaigns with due unleased rows -> how many more senders they could use."""
+def _senders_wanted(
+    session: Session, now: datetime, campaign_id: int | None = None
+) -> dict[int, int]:
+    """Sending campaigns (or the one) with due unleased rows -> how many more senders each
+    could use."""
     free = and_(
         EmailMessage.status == MS.QUEUED,
         EmailMessage.variant != HELD,
@@ -46,7 +49,7 @@ def _senders_wanted(session: Session, now: datetime) -> dict[int, int]:
         or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until < now),
     )
     held = and_(EmailMessage.status == MS.QUEUED, EmailMessage.lease_until >= now)
-    rows = session.execute(
+    counts = (
         select(
             EmailMessage.campaign_id,
             func.count().filter(free),
@@ -55,7 +58,10 @@ def _senders_wanted(session: Session, now: datetime) -> dict[int, int]:
         .join(Campaign, Campaign.id == EmailMessage.campaign_id)
         .where(Campaign.status == CampaignStatus.SENDING, EmailMessage.status == MS.QUEUED)
         .group_by(EmailMessage.campaign_id)
-    ).all()
+    )
+    if campaign_id is not None:
+        counts = counts.where(EmailMessage.campaign_id == campaign_id)
+    rows = session.execute(counts).all()
     return {
         campaign_id: SENDERS_PER_CAMPAIGN - busy
         for campaign_id, due, busy in rows
@@ -75,6 +81,18 @@ def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResu
     session.commit()
     result.senders_wanted = _senders_wanted(session, now)
     return result
+
+
+def start_now(*, session: Session, campaign_id: int, now: datetime | None = None) -> int:
+    """Start a campaign due now without waiting for the tick ("Send now"), as the tick would;
+    commits, and returns how many senders it wants (0 when it was not due or already started:
+    the tick's senders cover it then)."""
+    now = now or utcnow()
+    started = start_send(session=session, campaign_id=campaign_id, now=now).started
+    session.commit()
+    if not started:
+        return 0
+    return _senders_wanted(session, now, campaign_id).get(campaign_id, 0)
 
 
 def claim_size(chain: DeliveryChain, per_call: int) -> int:

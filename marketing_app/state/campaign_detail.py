@@ -9,6 +9,7 @@ from typing import Any
 import plotly.graph_objects as go
 import reflex as rx
 
+from jobs.dispatch import enqueue_campaign_start
 from marketing_app import routes
 from marketing_app.components.charts import (
     campaign_funnel_figure,
@@ -241,6 +242,8 @@ class CampaignDetailState(SessionState):
         )
         if error:
             return rx.toast.error(error.message)
+        if campaign_lifecycle.starts_now(found):
+            enqueue_campaign_start(found.id)
         self._refresh()
         return CampaignDetailState.watch
 

@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
+from jobs.dispatch import enqueue_campaign_start
 from marketing_app.db import get_engine
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
@@ -74,7 +75,7 @@ class GatedSink:
         self.controller.stop()
 
 
-def _start_worker(name: str) -> subprocess.Popen:
+def _start_worker(name: str, *, beat: bool = True) -> subprocess.Popen:
     env = os.environ | {
         "BEAT_INTERVAL_SECONDS": "1",
         "SEGMENT_REFRESH_MINUTES": "0",
@@ -90,9 +91,7 @@ def _start_worker(name: str) -> subprocess.Popen:
         "-A",
         "jobs.celery_app",
         "worker",
-        "--beat",
-        "-s",
-        os.path.join(scratch, "beat"),
+        *(["--beat", "-s", os.path.join(scratch, "beat")] if beat else []),
         "--concurrency=1",
         "--loglevel=WARNING",
         "--without-gossip",
@@ -217,4 +216,23 @@ def test_killed_worker_mid_send_every_recipient_gets_exactly_one_email(session, 
     expected = {f"r{i}@example.com" for i in range(RECIPIENTS)}
     assert set(sink.received) == expected
     assert [r for r, n in sink.received.items() if n != 1] == []
+    assert _sent_rows(campaign.id) == RECIPIENTS
+
+
+def test_send_now_starts_at_once_without_waiting_for_the_beat(session, tenant):
+    """ "Send now" hands the start to a worker: with no beat running at all, the campaign is
+    started and sent, each recipient once."""
+    with GatedSink() as sink:
+        campaign = _scheduled_campaign(session, tenant, sink.port)  # scheduled for now
+        enqueue_campaign_start(campaign.id)  # what the API's and the page's Send now do next
+        worker = _start_worker("no-beat", beat=False)
+        try:
+            _wait(
+                lambda: _campaign_status(campaign.id) == CampaignStatus.SENT,
+                "the campaign to be sent without a tick",
+                worker,
+            )
+        finally:
+            _stop(worker)
+    assert sorted(sink.received.values()) == [1] * RECIPIENTS
     assert _sent_rows(campaign.id) == RECIPIENTS

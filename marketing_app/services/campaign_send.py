@@ -254,9 +254,11 @@ def start_send(*, session: Session, campaign_id: int, now: datetime | None = Non
     """A due scheduled campaign (any tenant) becomes sending, with its message rows.
 
     Safe to call twice or concurrently: the row lock and the status check let one caller
-    start it; the unique (campaign, profile) key writes each recipient once."""
+    start it; the unique (campaign, profile) key writes each recipient once. A caller that
+    finds the campaign locked leaves it to the one starting it (the tick does not wait
+    seconds for a big send's rows behind "Send now"'s start)."""
     now = now or utcnow()
-    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    campaign = session.get(Campaign, campaign_id, with_for_update={"skip_locked": True})
     due = campaign is not None and campaign.status == CampaignStatus.SCHEDULED
     if not due or (campaign.scheduled_for and campaign.scheduled_for > now):
         return SendStart(campaign_id, started=False)

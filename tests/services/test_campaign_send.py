@@ -5,8 +5,10 @@ from __future__ import annotations
 from datetime import UTC, datetime, time, timedelta
 
 import pytest
-from sqlmodel import select
+from sqlalchemy import text
+from sqlmodel import Session, select
 
+from marketing_app.db import get_engine
 from marketing_app.domain.campaigns import Audience
 from marketing_app.domain.email import SendOutcome as DeliveryResult
 from marketing_app.models import (
@@ -109,6 +111,22 @@ def test_start_writes_one_row_per_eligible_profile_once(session, tenant, people)
     assert sorted(r.email for r in rows) == ["ann@example.com", "bob@example.com"]
     assert campaign.status == CampaignStatus.SENDING and campaign.executed
     assert campaign.send_summary["suppressed"] == 1 and campaign.send_summary["to_send"] == 2
+
+
+def test_a_start_already_under_way_is_left_to_its_starter_without_waiting(session, tenant, people):
+    """ "Send now"'s worker and the beat's tick may both try to start a campaign: the one
+    finding it locked moves on at once instead of waiting for the other's rows."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("row locks: PostgreSQL")
+    campaign = _scheduled(session, tenant, [_list(session, tenant, people).id])
+    session.commit()
+    assert campaign_send.start_send(session=session, campaign_id=campaign.id, now=NOW).started
+    with Session(get_engine()) as other:  # while the first start's transaction is open
+        other.execute(text("SET lock_timeout = '2s'"))  # waiting would fail the test
+        assert not campaign_send.start_send(session=other, campaign_id=campaign.id).started
+    session.commit()
+    rows = session.exec(select(EmailMessage).where(EmailMessage.campaign_id == campaign.id))
+    assert len(rows.all()) == 2
 
 
 def test_frequency_cap_skips_and_counts(session, tenant, people):

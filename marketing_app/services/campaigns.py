@@ -13,11 +13,12 @@ import uuid
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
+from sqlalchemy import delete
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.campaigns import ABTest, Audience, CampaignContent, Schedule, Variant
 from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
-from marketing_app.models import Campaign, CampaignStatus, EmailTemplate
+from marketing_app.models import Campaign, CampaignStatus, EmailMessage, EmailTemplate
 from marketing_app.models.base import utcnow
 from marketing_app.services.campaign_audience import check_segments
 from marketing_app.services.loyalty_programs import refuse_nul
@@ -154,5 +155,7 @@ def delete_campaign(*, session: Session, tenant_id: uuid.UUID, campaign_id: int)
     campaign = get_campaign(session=session, tenant_id=tenant_id, campaign_id=campaign_id)
     if campaign.executed:
         raise Conflict("This campaign has sent mail; it can be cancelled but not deleted.")
+    # A campaign that never sent has no message rows; none may outlive it (no foreign key)
+    session.exec(delete(EmailMessage).where(EmailMessage.campaign_id == campaign.id))
     session.delete(campaign)
     session.flush()

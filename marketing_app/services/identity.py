@@ -18,6 +18,7 @@ from sqlmodel import Session, col, select
 from marketing_app.models import (
     Contact,
     ContactIdentity,
+    EmailMessage,
     Event,
     Order,
     Segment,
@@ -176,6 +177,22 @@ def _recount_members(session: Session, segment_ids: list[int]) -> None:
         )
 
 
+def _move_messages(session: Session, tenant_id: uuid.UUID, winner_id: int, loser_id: int) -> None:
+    """The loser's emails become the winner's (its history, the frequency cap); where both got
+    the same campaign, the loser's row keeps its statistics with no profile, as a deleted
+    profile's do (one row per campaign and profile)."""
+    mine = (EmailMessage.tenant_id == tenant_id, EmailMessage.contact_id == loser_id)
+    both = select(EmailMessage.campaign_id).where(
+        EmailMessage.tenant_id == tenant_id, EmailMessage.contact_id == winner_id
+    )
+    session.exec(
+        update(EmailMessage)
+        .where(*mine, col(EmailMessage.campaign_id).in_(both))
+        .values(contact_id=None)
+    )
+    session.exec(update(EmailMessage).where(*mine).values(contact_id=winner_id))
+
+
 def merge_profiles(session: Session, ids: IdentityMap, winner_id: int, loser_id: int) -> None:
     """Move everything of the loser to the winner, combine facts, delete the loser."""
     winner, loser = session.get(Contact, winner_id), session.get(Contact, loser_id)
@@ -202,6 +219,7 @@ def merge_profiles(session: Session, ids: IdentityMap, winner_id: int, loser_id:
         session=session, tenant_id=winner.tenant_id, winner_id=winner_id, loser_id=loser_id
     )
     affected = _move_memberships(session, winner_id, loser_id)
+    _move_messages(session, winner.tenant_id, winner_id, loser_id)
     session.exec(delete(Contact).where(Contact.id == loser_id))
     session.flush()
     _recount_members(

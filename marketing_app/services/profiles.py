@@ -7,11 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import delete, func, or_
+from sqlalchemy import delete, func, or_, update
 from sqlmodel import Session, col, select
 
 from marketing_app.domain.errors import Conflict, InvalidInput, NotFound
-from marketing_app.models import Contact, ContactIdentity, Event, Location, Order, WebSession
+from marketing_app.models import (
+    Contact,
+    ContactIdentity,
+    EmailMessage,
+    Event,
+    Location,
+    Order,
+    WebSession,
+)
 from marketing_app.services.identity import normalize_email, normalize_phone
 
 TIMELINE_LIMIT = 200
@@ -168,9 +176,15 @@ def save_profile(
 
 
 def delete_profile(*, session: Session, tenant_id: uuid.UUID, contact_id: int) -> None:
-    """Delete the profile, its identities and its events (orders stay, unlinked, for revenue)."""
+    """Delete the profile, its identities and its events (orders and the emails sent to it
+    stay, unlinked, for revenue and campaign statistics)."""
     contact = get_profile(session=session, tenant_id=tenant_id, contact_id=contact_id)
     session.exec(delete(Event).where(Event.contact_id == contact.id))
+    session.exec(
+        update(EmailMessage)  # no foreign key does it (models.email: EmailMessage)
+        .where(EmailMessage.tenant_id == tenant_id, EmailMessage.contact_id == contact.id)
+        .values(contact_id=None)
+    )
     session.exec(delete(ContactIdentity).where(ContactIdentity.contact_id == contact.id))
     session.delete(contact)
     session.flush()

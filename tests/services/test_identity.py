@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func
 from sqlmodel import select
 
-from marketing_app.models import Contact, ContactIdentity, Event
+from marketing_app.models import Contact, ContactIdentity, EmailMessage, Event
 from marketing_app.services.demo_data import generate_business_data
 from marketing_app.services.event_processing import pending_event_count, process_pending_events
 from marketing_app.services.ingestion import ingest_messages
@@ -178,3 +178,54 @@ def test_a_merge_keeps_the_static_lists_the_merged_profile_was_on(session, tenan
         assert total == 1 and members[0]["id"] == survivor.id
         session.refresh(listed)
         assert listed.member_count == 1
+
+
+def _campaign_to(session, tenant, name: str, *contacts: Contact) -> int:
+    from marketing_app.services import campaigns
+
+    campaign = campaigns.create_campaign(session=session, tenant_id=tenant.id, name=name)
+    for contact in contacts:
+        session.add(
+            EmailMessage(
+                tenant_id=tenant.id,
+                campaign_id=campaign.id,
+                contact_id=contact.id,
+                email=f"{contact.id}@x.io",
+                status="sent",
+            )
+        )
+    session.commit()
+    return campaign.id
+
+
+def _recipients(session, campaign_id: int) -> list[int | None]:
+    query = select(EmailMessage.contact_id).where(EmailMessage.campaign_id == campaign_id)
+    return sorted(session.exec(query), key=lambda found: found or 0)
+
+
+def test_a_merge_gives_the_merged_profiles_emails_to_the_survivor(session, tenant):
+    """Its email history (and so the frequency cap) follows the person; a campaign both
+    profiles got keeps both rows for its statistics, one of them with no profile."""
+    send(session, tenant, {"type": "page", "anonymousId": "anon-7", "name": "Menu"})
+    send(session, tenant, {"type": "identify", "userId": "cust-7", "traits": {"email": "m@x.io"}})
+    anonymous, known = profiles(session, tenant)
+    only_anonymous = _campaign_to(session, tenant, "Welcome", anonymous)
+    both = _campaign_to(session, tenant, "Weekly", anonymous, known)
+    send(session, tenant, {"type": "identify", "userId": "cust-7", "anonymousId": "anon-7"})
+    (survivor,) = profiles(session, tenant)
+    session.expire_all()
+    assert _recipients(session, only_anonymous) == [survivor.id]
+    assert _recipients(session, both) == [None, survivor.id]
+
+
+def test_deleting_a_profile_keeps_its_emails_for_the_statistics(session, tenant):
+    from marketing_app.services.profiles import delete_profile
+
+    send(session, tenant, {"type": "identify", "userId": "cust-8", "traits": {"email": "d@x.io"}})
+    send(session, tenant, {"type": "identify", "userId": "cust-9", "traits": {"email": "e@x.io"}})
+    gone, kept = profiles(session, tenant)
+    campaign_id = _campaign_to(session, tenant, "Weekly", gone, kept)
+    delete_profile(session=session, tenant_id=tenant.id, contact_id=gone.id)
+    session.commit()
+    session.expire_all()
+    assert _recipients(session, campaign_id) == [None, kept.id]

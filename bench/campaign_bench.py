@@ -61,6 +61,8 @@ def _arguments() -> argparse.Namespace:
 
 ARGS = _arguments()
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/0")
+# The workers' own queue, set before jobs.tasks is imported: "Send now" enqueues the start there.
+QUEUE = os.environ["CELERY_QUEUE"] = f"mk-bench-campaign-{uuid.uuid4().hex[:8]}"
 from common import drop_database, use_fresh_database
 
 DB_URL = use_fresh_database("mk_bench_campaign")
@@ -158,7 +160,7 @@ def _worker_env() -> dict[str, str]:
     return {
         "DATABASE_URL": DB_URL,
         "REDIS_URL": os.environ["REDIS_URL"],
-        "CELERY_QUEUE": f"mk-bench-campaign-{uuid.uuid4().hex[:8]}",
+        "CELERY_QUEUE": QUEUE,
         "EMAIL_BATCH_SIZE": str(ARGS.batch),
         "BEAT_INTERVAL_SECONDS": "1",
         "SEGMENT_REFRESH_MINUTES": "0",

@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Iterator
 
-from sqlalchemy import BigInteger, ColumnElement, String, any_, cast, text
+from sqlalchemy import BigInteger, ColumnElement, String, Text, any_, bindparam, cast, text
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.exc import DBAPIError
 from sqlmodel import Session, col
@@ -40,6 +40,26 @@ _CHANGED_ROWS = text(
 ANALYZED_KEY = "analyzed_xact_changes"  # session.info: table -> this transaction's changes seen
 
 
+def array_text(values: Collection) -> str:
+    """PostgreSQL's text form of an array of integers or strings ('{1,2}', '{"a","b\\"c",NULL}'),
+    for a parameter cast to the array type: psycopg dumps a list element by element in
+    Python, several times slower for the 12,000 ids of a campaign claim."""
+    if all(type(value) is int for value in values):
+        return "{" + ",".join(map(str, values)) + "}"
+    return "{" + ",".join(map(_array_element, values)) + "}"
+
+
+def _array_element(value: object) -> str:
+    if value is None:
+        return "NULL"
+    return '"' + str(value).replace("\\", "\\\\").replace('"', '\\"') + '"'
+
+
+def array_of(values: Collection, kind) -> ColumnElement:
+    """`values` as one PostgreSQL array parameter of `kind` (BigInteger, String, ...)."""
+    return cast(bindparam(None, array_text(values), type_=Text), ARRAY(kind))
+
+
 def one_of(session: Session, column, values: Collection) -> Iterator[ColumnElement[bool]]:
     """Conditions that together match `column` against `values`: one array parameter on
     PostgreSQL, IN lists of IN_CHUNK elsewhere. Yields nothing for no values."""
@@ -48,7 +68,7 @@ def one_of(session: Session, column, values: Collection) -> Iterator[ColumnEleme
         return
     if session.get_bind().dialect.name == "postgresql":
         kind = BigInteger if isinstance(values[0], int) else String
-        yield column == any_(cast(values, ARRAY(kind)))
+        yield column == any_(array_of(values, kind))
         return
     for start in range(0, len(values), IN_CHUNK):
         yield col(column).in_(values[start : start + IN_CHUNK])

@@ -22,7 +22,6 @@ from sqlalchemy import (
     String,
     and_,
     bindparam,
-    cast,
     exists,
     func,
     literal,
@@ -30,7 +29,6 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.dialects.postgresql import ARRAY
 from sqlmodel import Session, col
 
 from marketing_app.domain.email import SendOutcome
@@ -38,7 +36,7 @@ from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
 from marketing_app.providers.email.console import PROVIDER as CONSOLE
-from marketing_app.services.bulk_reads import one_of
+from marketing_app.services.bulk_reads import array_of, one_of
 from marketing_app.services.campaign_audience import unsubscribed_condition
 from marketing_app.services.campaign_send import HELD
 
@@ -206,7 +204,7 @@ def _unnested(params: list[dict]):
         if name != "mid" and all(value == values[0] for value in values):
             columns.append(literal(values[0], kind).label(name))
         else:
-            columns.append(func.unnest(cast(values, ARRAY(kind))).label(name))
+            columns.append(func.unnest(array_of(values, kind)).label(name))
     return select(*columns).subquery("given")
 
 

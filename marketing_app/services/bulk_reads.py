@@ -74,6 +74,21 @@ def one_of(session: Session, column, values: Collection) -> Iterator[ColumnEleme
         yield col(column).in_(values[start : start + IN_CHUNK])
 
 
+def driver_rows(session: Session, statement) -> list[tuple]:
+    """The rows of `statement` as plain tuples. On PostgreSQL straight from the driver's
+    cursor: SQLAlchemy's result layer cost as much as psycopg reading 12,000 rows of a
+    campaign claim. The statement is compiled on every call (a millisecond)."""
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        return [tuple(row) for row in connection.execute(statement)]
+    compiled = statement.compile(
+        dialect=connection.dialect, compile_kwargs={"render_postcompile": True}
+    )
+    with connection.connection.dbapi_connection.cursor() as cursor:
+        cursor.execute(str(compiled), compiled.params)
+        return cursor.fetchall()
+
+
 def without_jit(session: Session) -> None:
     """This transaction only (SET LOCAL), on PostgreSQL: no JIT. Set-based queries over big
     row estimates trigger its compilation (0.35-2 s) and gain nothing from it."""

@@ -20,8 +20,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Protocol
 
-from sqlalchemy import Text, cast, or_
-from sqlmodel import Session, select
+from sqlmodel import Session
 
 from marketing_app.domain.email import (
     BatchRecipient,
@@ -30,9 +29,8 @@ from marketing_app.domain.email import (
     SubstitutionBatch,
 )
 from marketing_app.domain.errors import ProviderError
-from marketing_app.models import Campaign, Contact
+from marketing_app.models import Campaign
 from marketing_app.models.base import utcnow
-from marketing_app.services.bulk_reads import one_of
 from marketing_app.services.campaign_compile import compiled_variant
 from marketing_app.services.email_rendering import CompiledEmail, recipient_contexts
 from marketing_app.services.email_tokens import message_token
@@ -167,29 +165,12 @@ def _as_messages(campaign, compiled: CompiledEmail, claimed, contexts) -> list[O
     return messages
 
 
-# What a recipient context reads of a profile: plain rows are several times cheaper to load
-# than ORM objects, which a batch of thousands would otherwise build first. Traits come as
-# JSON text: the driver's own decoding of jsonb was a third of loading the rows.
-_CONTACT_COLUMNS = [
-    cast(Contact.traits, Text).label(name) if name == "traits" else getattr(Contact, name)
-    for name in (
-        "id", "tenant_id", "email", "phone", "first_name", "last_name", "traits",
-        "last_order_at", "order_count", "location_id", "staff_id",
-    )
-]  # fmt: skip
-
-
 def _contexts(session: Session, campaign: Campaign, claimed: list[ClaimedMessage]):
-    ids = [m.contact_id for m in claimed if m.contact_id is not None]
-    contacts = (
-        session.connection()  # Core rows: the ORM result layer would cost as much again
-        .execute(select(*_CONTACT_COLUMNS).where(or_(*one_of(session, Contact.id, ids))))
-        .all()
-    )
+    """Recipient contexts of the claimed rows, from the profiles read with the claim."""
     return recipient_contexts(
         session=session,
         tenant_id=campaign.tenant_id,
-        contacts=contacts,  # type: ignore[arg-type]  # rows with the columns it reads
+        contacts=[m.recipient for m in claimed if m.recipient is not None],
     )
 
 

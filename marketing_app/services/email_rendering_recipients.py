@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import re
 import uuid
+from collections import namedtuple
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -17,7 +18,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import orjson
-from sqlalchemy import or_
+from sqlalchemy import Text, cast, or_
 from sqlmodel import Session, select
 
 from marketing_app.models import Contact, Location, LoyaltyAccount, StaffMember, Tenant
@@ -83,6 +84,20 @@ SAMPLE_RECIPIENT = RecipientContext(
     loyalty_points=420,
     loyalty_tier="Gold",
 )
+
+
+# What a recipient context reads of a profile, for reads of thousands at once: plain rows are
+# several times cheaper to load than ORM objects, and traits come as JSON text (the driver's
+# own decoding of jsonb was a third of loading the rows).
+RECIPIENT_FIELDS = (
+    "id", "tenant_id", "email", "phone", "first_name", "last_name", "traits",
+    "last_order_at", "order_count", "location_id", "staff_id",
+)  # fmt: skip
+RECIPIENT_COLUMNS = tuple(
+    cast(Contact.traits, Text).label(name) if name == "traits" else getattr(Contact, name)
+    for name in RECIPIENT_FIELDS
+)
+RecipientRow = namedtuple("RecipientRow", RECIPIENT_FIELDS)  # a read profile (noqa: PYI024)
 
 
 def _first_trait(traits: Mapping[str, Any], keys: tuple[str, ...]) -> str:

@@ -15,7 +15,7 @@ import uuid
 from collections.abc import Sequence
 from datetime import datetime, timedelta
 from types import SimpleNamespace
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 from sqlalchemy import (
     BigInteger,
@@ -36,9 +36,14 @@ from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
 from marketing_app.models import MessageStatus as MS
 from marketing_app.models.base import utcnow
 from marketing_app.providers.email.console import PROVIDER as CONSOLE
-from marketing_app.services.bulk_reads import array_of, one_of
+from marketing_app.services.bulk_reads import array_of, driver_rows, one_of
 from marketing_app.services.campaign_audience import unsubscribed_condition
 from marketing_app.services.campaign_send import HELD
+from marketing_app.services.email_rendering_recipients import (
+    RECIPIENT_COLUMNS,
+    RECIPIENT_FIELDS,
+    RecipientRow,
+)
 
 DEFAULT_LEASE = timedelta(minutes=5)
 MAX_ATTEMPTS = 5
@@ -51,6 +56,7 @@ class ClaimedMessage(NamedTuple):  # a tuple: thousands are made per claim
     contact_id: int | None
     email: str
     variant: str
+    recipient: Any = None  # the profile's RecipientRow, read with the claim
 
 
 def _claimable(campaign_id: int, now: datetime):
@@ -72,72 +78,133 @@ def claim_messages(
     lease: timedelta = DEFAULT_LEASE,
     now: datetime | None = None,
 ) -> list[ClaimedMessage]:
-    """Lease up to `limit` due rows of a sending campaign to `worker`; the caller commits."""
+    """Lease up to `limit` due rows of a sending campaign to `worker`, each with its
+    profile's RecipientRow; rows whose profile withdrew since the start are skipped instead.
+    The caller commits."""
     now = now or utcnow()
     status = session.exec(select(Campaign.status).where(Campaign.id == campaign_id)).first()
     if status is None or status[0] != CampaignStatus.SENDING:
         return []
-    due = (
-        select(EmailMessage.id)
-        .where(_claimable(campaign_id, now))
-        .order_by(EmailMessage.due_at)  # the claimable index's order: no sort of every row
-        .limit(limit)
-    )
-    if session.get_bind().dialect.name == "postgresql":
-        # A materialized CTE runs once. As an IN subquery PostgreSQL may run it again per
-        # row it updates, and SKIP LOCKED then hands each run the next rows: all of them.
-        # The locked rows met the conditions when locked (PostgreSQL re-checks a row that
-        # changed meanwhile) and keep them under the lock: the join needs no re-check, and
-        # without one it follows the primary key even while statistics are stale.
-        cte = due.with_for_update(skip_locked=True).cte("due").prefix_with("MATERIALIZED")
-        chosen = EmailMessage.id == cte.c.id
-    else:  # SQLite runs an uncorrelated IN subquery once; one writer, so re-check here
-        chosen = and_(col(EmailMessage.id).in_(due.scalar_subquery()), _claimable(campaign_id, now))
-    # One statement: the due ids never travel to Python and back as a parameter list. Core,
-    # not the ORM: its result layer cost more than the rows (nothing here is an ORM object).
-    rows = (
-        session.connection()
-        .execute(
-            update(EmailMessage)
-            .where(chosen)
-            .values(lease_owner=worker, lease_until=now + lease, attempts=EmailMessage.attempts + 1)
-            .returning(
-                EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant
-            )
-        )
-        .all()
-    )
-    claimed = sorted(map(ClaimedMessage._make, rows))  # by id, the first field
-    return _drop_withdrawn(session, campaign_id, claimed)
-
-
-def _drop_withdrawn(
-    session: Session, campaign_id: int, claimed: list[ClaimedMessage]
-) -> list[ClaimedMessage]:
-    """Rows whose profile unsubscribed or withdrew consent since the send started: skipped."""
     campaign = session.get(Campaign, campaign_id)
-    if campaign.transactional or not claimed:
-        return claimed
-    ids = [m.contact_id for m in claimed if m.contact_id is not None]
-    withdrawn = set(
-        session.exec(
-            select(Contact.id).where(
-                or_(*one_of(session, Contact.id, ids)),
-                or_(
-                    Contact.email_consent.is_(False),  # type: ignore[attr-defined]
-                    unsubscribed_condition(campaign.tenant_id, campaign.topic),
-                ),
-            )
-        ).scalars()
-    )
-    gone = [m.id for m in claimed if m.contact_id is None or m.contact_id in withdrawn]
+    if session.get_bind().dialect.name == "postgresql":
+        claimed, gone = _claim_with_recipients(session, campaign, worker, limit, now + lease, now)
+    else:
+        claimed = _claim_rows(session, campaign_id, worker, limit, now + lease, now)
+        claimed, gone = _with_recipients(session, campaign, claimed)
     if gone:
         session.execute(
             update(EmailMessage)
-            .where(col(EmailMessage.id).in_(gone))
+            .where(or_(*one_of(session, EmailMessage.id, gone)))
             .values(status=MS.SKIPPED, skip_reason="unsubscribed", lease_owner=None)
         )
-    return [m for m in claimed if m.id not in set(gone)]
+    return claimed
+
+
+def _leased(worker: str, until: datetime) -> dict:
+    return {"lease_owner": worker, "lease_until": until, "attempts": EmailMessage.attempts + 1}
+
+
+def _withdrawn(campaign: Campaign):
+    """SQL over Contact: the profile may not get this campaign any more (it unsubscribed or
+    withdrew consent since the send started, or is gone); transactional mail still goes."""
+    if campaign.transactional:
+        return literal(False)
+    return or_(
+        col(Contact.id).is_(None),
+        Contact.email_consent.is_(False),  # type: ignore[attr-defined]
+        unsubscribed_condition(campaign.tenant_id, campaign.topic),
+    )
+
+
+def _claim_with_recipients(
+    session: Session, campaign: Campaign, worker: str, limit: int, until: datetime, now: datetime
+) -> tuple[list[ClaimedMessage], list[int]]:
+    """PostgreSQL: one statement leases the rows and returns them with their profiles and
+    whether each withdrew (no second read of 12,000 profiles by id). A materialized CTE runs
+    once: as an IN subquery PostgreSQL may run it again per row it updates, and SKIP LOCKED
+    then hands each run the next rows: all of them. The locked rows met the conditions when
+    locked and keep them under the lock, so the update needs no re-check."""
+    profile = and_(Contact.id == EmailMessage.contact_id, Contact.tenant_id == campaign.tenant_id)
+    columns = [
+        EmailMessage.id.label("message_id"),
+        _withdrawn(campaign).label("withdrawn"),
+        *(
+            c.label(f"r_{name}")
+            for name, c in zip(RECIPIENT_FIELDS, RECIPIENT_COLUMNS, strict=True)
+        ),
+    ]
+    due = (
+        select(*columns)
+        .select_from(EmailMessage)
+        .outerjoin(Contact, profile)
+        .where(_claimable(campaign.id, now))
+        .order_by(EmailMessage.due_at)  # the claimable index's order: no sort of every row
+        .limit(limit)
+        .with_for_update(skip_locked=True, of=EmailMessage)
+        .cte("due")
+        .prefix_with("MATERIALIZED")
+    )  # fmt: skip
+    statement = (
+        update(EmailMessage)
+        .where(EmailMessage.id == due.c.message_id)
+        .values(_leased(worker, until))
+        .returning(
+            EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant,
+            due.c.withdrawn, *(due.c[f"r_{name}"] for name in RECIPIENT_FIELDS),
+        )
+    )  # fmt: skip
+    claimed, gone = [], []
+    for row in sorted(driver_rows(session, statement)):  # by message id
+        if row[4]:
+            gone.append(row[0])
+        else:
+            claimed.append(ClaimedMessage(*row[:4], RecipientRow._make(row[5:])))
+    return claimed, gone
+
+
+def _claim_rows(
+    session: Session, campaign_id: int, worker: str, limit: int, until: datetime, now: datetime
+) -> list[ClaimedMessage]:
+    """SQLite: one writer, so the update re-checks the conditions of an IN subquery (which
+    SQLite runs once); the due ids never travel to Python and back."""
+    due = (
+        select(EmailMessage.id)
+        .where(_claimable(campaign_id, now))
+        .order_by(EmailMessage.due_at)
+        .limit(limit)
+        .scalar_subquery()
+    )
+    rows = session.connection().execute(
+        update(EmailMessage)
+        .where(col(EmailMessage.id).in_(due), _claimable(campaign_id, now))
+        .values(_leased(worker, until))
+        .returning(
+            EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant
+        )
+    )
+    return sorted(ClaimedMessage(*row) for row in rows)  # by id, the first field
+
+
+def _with_recipients(
+    session: Session, campaign: Campaign, claimed: list[ClaimedMessage]
+) -> tuple[list[ClaimedMessage], list[int]]:
+    """The claimed rows with their profiles' RecipientRows, and the ids of the withdrawn."""
+    ids = [m.contact_id for m in claimed if m.contact_id is not None]
+    found = session.connection().execute(
+        select(*RECIPIENT_COLUMNS, _withdrawn(campaign).label("withdrawn")).where(
+            Contact.tenant_id == campaign.tenant_id, or_(*one_of(session, Contact.id, ids))
+        )
+    )
+    profiles = {row[0]: row for row in found}
+    kept, gone = [], []
+    for message in claimed:
+        row = profiles.get(message.contact_id)
+        if row is None and not campaign.transactional or row is not None and row[-1]:
+            gone.append(message.id)
+        else:
+            recipient = RecipientRow._make(row[:-1]) if row is not None else None
+            kept.append(message._replace(recipient=recipient))
+    return kept, gone
 
 
 def record_results(

@@ -53,6 +53,7 @@ def _arguments() -> argparse.Namespace:
     parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     parser.add_argument("--batch", type=int, default=1000, help="EMAIL_BATCH_SIZE")
+    parser.add_argument("--senders", type=int, default=0, help="EMAIL_SENDERS_PER_CAMPAIGN")
     parser.add_argument("--smtp-pool", type=int, default=50, help="SMTP connections per worker")
     parser.add_argument("--ceiling", type=int, default=20_000, help="recipients rendered bare")
     parser.add_argument("--profile", type=Path, help="py-spy the workers into this folder")
@@ -162,6 +163,7 @@ def _worker_env() -> dict[str, str]:
         "REDIS_URL": os.environ["REDIS_URL"],
         "CELERY_QUEUE": QUEUE,
         "EMAIL_BATCH_SIZE": str(ARGS.batch),
+        "EMAIL_SENDERS_PER_CAMPAIGN": str(ARGS.senders or ARGS.workers * ARGS.concurrency),
         "BEAT_INTERVAL_SECONDS": "1",
         "SEGMENT_REFRESH_MINUTES": "0",
         "LOYALTY_SYNC_MINUTES": "0",

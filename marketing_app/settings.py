@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     # are claimed again after this. Longer than a batch takes to send.
     email_lease_seconds: float = 300.0
     email_batch_size: int = 1000  # messages a sending worker claims at a time
+    # Workers sending one campaign at once: about one per core (each is a process; SendGrid's
+    # answers take 150 ms, so one more than the cores keeps them busy while others wait).
+    email_senders_per_campaign: int = 2
     # Loyalty reconciliation alerts by email: smtp://[user:pass@]host[:port] (STARTTLS when
     # the server offers it) or smtps://...; empty: no alert email (webhooks still go out).
     alert_smtp_url: str = ""

@@ -26,7 +26,6 @@ from marketing_app.services.campaign_send import HELD, start_send
 from marketing_app.services.email_delivery import DeliveryChain, delivery_chain_for
 from marketing_app.settings import get_settings
 
-SENDERS_PER_CAMPAIGN = 2  # workers on one campaign at once; more only queue behind the limits
 SENDER_BUDGET_SECONDS = 120.0
 
 
@@ -62,11 +61,8 @@ def _senders_wanted(
     if campaign_id is not None:
         counts = counts.where(EmailMessage.campaign_id == campaign_id)
     rows = session.execute(counts).all()
-    return {
-        campaign_id: SENDERS_PER_CAMPAIGN - busy
-        for campaign_id, due, busy in rows
-        if due and busy < SENDERS_PER_CAMPAIGN
-    }
+    wanted = get_settings().email_senders_per_campaign  # more only queue behind the limits
+    return {campaign_id: wanted - busy for campaign_id, due, busy in rows if due and busy < wanted}
 
 
 def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResult:

@@ -272,3 +272,32 @@ def test_tenants_do_not_share_audiences_or_rows(session, tenant, other_tenant, p
         session=session, tenant_id=other_tenant.id, campaign_id=campaign.id
     )
     assert progress["total"] == 0
+
+
+@pytest.fixture
+def three_senders(monkeypatch):
+    from marketing_app.settings import get_settings
+
+    monkeypatch.setenv("EMAIL_SENDERS_PER_CAMPAIGN", "3")
+    get_settings.cache_clear()
+    yield
+    monkeypatch.undo()
+    get_settings.cache_clear()
+
+
+def test_the_tick_asks_for_the_configured_senders_less_those_at_work(
+    session, tenant, people, three_senders
+):
+    from marketing_app.services import campaign_schedule
+
+    campaign = _scheduled(session, tenant, [_list(session, tenant, people).id])
+    session.commit()
+    ticked = campaign_schedule.tick_campaigns(session=session, now=NOW)
+    # (other tests' campaigns may share the database: only this one is looked at)
+    assert campaign.id in ticked.started and ticked.senders_wanted[campaign.id] == 3
+    message_claims.claim_messages(
+        session=session, campaign_id=campaign.id, worker="w1", limit=1, now=NOW
+    )
+    session.commit()
+    again = campaign_schedule.tick_campaigns(session=session, now=NOW)
+    assert campaign.id not in again.started and again.senders_wanted[campaign.id] == 2

@@ -12,6 +12,7 @@ from marketing_app.db import session_scope
 from marketing_app.models.base import utcnow
 from marketing_app.services import (
     campaign_schedule,
+    campaign_send,
     event_processing,
     job_runs,
     loyalty_schedule,
@@ -47,6 +48,9 @@ def start_campaign(campaign_id: int) -> int:
         senders = campaign_schedule.start_now(session=session, campaign_id=campaign_id)
     for _ in range(senders):
         send_campaign.delay(campaign_id)
+    if senders:
+        with session_scope() as session:
+            campaign_send.summarize_send(session=session, campaign_id=campaign_id)
     return senders
 
 

@@ -36,11 +36,8 @@ class TickResult:
     senders_wanted: dict[int, int] = field(default_factory=dict)  # campaign id -> new tasks
 
 
-def _senders_wanted(
-    session: Session, now: datetime, campaign_id: int | None = None
-) -> dict[int, int]:
-    """Sending campaigns (or the one) with due unleased rows -> how many more senders each
-    could use."""
+def _senders_wanted(session: Session, now: datetime) -> dict[int, int]:
+    """Sending campaigns with due unleased rows -> how many more senders each could use."""
     free = and_(
         EmailMessage.status == MS.QUEUED,
         EmailMessage.variant != HELD,
@@ -48,7 +45,7 @@ def _senders_wanted(
         or_(EmailMessage.lease_until.is_(None), EmailMessage.lease_until < now),
     )
     held = and_(EmailMessage.status == MS.QUEUED, EmailMessage.lease_until >= now)
-    counts = (
+    rows = session.execute(
         select(
             EmailMessage.campaign_id,
             func.count().filter(free),
@@ -57,10 +54,7 @@ def _senders_wanted(
         .join(Campaign, Campaign.id == EmailMessage.campaign_id)
         .where(Campaign.status == CampaignStatus.SENDING, EmailMessage.status == MS.QUEUED)
         .group_by(EmailMessage.campaign_id)
-    )
-    if campaign_id is not None:
-        counts = counts.where(EmailMessage.campaign_id == campaign_id)
-    rows = session.execute(counts).all()
+    ).all()
     wanted = get_settings().email_senders_per_campaign  # more only queue behind the limits
     return {campaign_id: wanted - busy for campaign_id, due, busy in rows if due and busy < wanted}
 
@@ -80,15 +74,13 @@ def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResu
 
 
 def start_now(*, session: Session, campaign_id: int, now: datetime | None = None) -> int:
-    """Start a campaign due now without waiting for the tick ("Send now"), as the tick would;
-    commits, and returns how many senders it wants (0 when it was not due or already started:
-    the tick's senders cover it then)."""
-    now = now or utcnow()
-    started = start_send(session=session, campaign_id=campaign_id, now=now).started
+    """Start a campaign due now without waiting for the tick ("Send now"); commits, and
+    returns how many senders to start (0 when it was not due or already started: the tick's
+    senders cover it then). The caller then writes its summary (summarize_send): the
+    senders need not wait for a second count of the audience."""
+    start = start_send(session=session, campaign_id=campaign_id, now=now, summarize=False)
     session.commit()
-    if not started:
-        return 0
-    return _senders_wanted(session, now, campaign_id).get(campaign_id, 0)
+    return get_settings().email_senders_per_campaign if start.started else 0
 
 
 def claim_size(chain: DeliveryChain, per_call: int) -> int:

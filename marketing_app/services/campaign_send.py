@@ -237,6 +237,7 @@ def _summary(session: Session, tenant: Tenant, campaign: Campaign) -> dict:
         .group_by(EmailMessage.status, EmailMessage.skip_reason)
     ).all()
     capped = sum(n for status, reason, n in rows if reason == "frequency_cap")
+    messages = sum(n for _, _, n in rows)
     return {
         "audience": count.members,
         "excluded": count.excluded,
@@ -245,13 +246,16 @@ def _summary(session: Session, tenant: Tenant, campaign: Campaign) -> dict:
         "suppressed": count.suppressed,
         "unsubscribed": count.unsubscribed,
         "frequency_capped": capped,
-        "messages": sum(n for _, _, n in rows),
-        "to_send": sum(n for status, _, n in rows if status == MS.QUEUED),
+        "messages": messages,
+        "to_send": messages - capped,  # as at the start, also once sending has begun
     }
 
 
-def start_send(*, session: Session, campaign_id: int, now: datetime | None = None) -> SendStart:
-    """A due scheduled campaign (any tenant) becomes sending, with its message rows.
+def start_send(
+    *, session: Session, campaign_id: int, now: datetime | None = None, summarize: bool = True
+) -> SendStart:
+    """A due scheduled campaign (any tenant) becomes sending, with its message rows; its
+    send summary too unless `summarize` is False (see summarize_send).
 
     Safe to call twice or concurrently: the row lock and the status check let one caller
     start it; the unique (campaign, profile) key writes each recipient once. A caller that
@@ -271,13 +275,26 @@ def start_send(*, session: Session, campaign_id: int, now: datetime | None = Non
     elif schedule.optimize:
         _optimized_due_times(session, campaign, now)
     _variant_delays(session, campaign, content)
-    campaign.send_summary = _summary(session, tenant, campaign)
     campaign.status, campaign.executed = CampaignStatus.SENDING, True
     campaign.started_at = campaign.updated_at = now
     session.add(campaign)
     session.flush()
-    summary = campaign.send_summary
+    if not summarize:
+        return SendStart(campaign_id, True)
+    summary = summarize_send(session=session, campaign_id=campaign_id)
     return SendStart(campaign_id, True, summary["messages"], summary["frequency_capped"])
+
+
+def summarize_send(*, session: Session, campaign_id: int) -> dict:
+    """The started campaign's send summary (audience, exclusions, capped, messages): counted
+    again over the whole audience, so "Send now" writes it once its senders are on their way."""
+    campaign = session.get(Campaign, campaign_id)
+    tenant = session.get(Tenant, campaign.tenant_id)
+    without_jit(session)
+    campaign.send_summary = _summary(session, tenant, campaign)
+    session.add(campaign)
+    session.flush()
+    return campaign.send_summary
 
 
 def save_frequency_cap(

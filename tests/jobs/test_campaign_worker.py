@@ -236,3 +236,6 @@ def test_send_now_starts_at_once_without_waiting_for_the_beat(session, tenant):
             _stop(worker)
     assert sorted(sink.received.values()) == [1] * RECIPIENTS
     assert _sent_rows(campaign.id) == RECIPIENTS
+    with Session(get_engine()) as fresh:  # written once its senders were on their way
+        summary = fresh.get(Campaign, campaign.id).send_summary
+    assert (summary["messages"], summary["to_send"], summary["audience"]) == (300, 300, 300)

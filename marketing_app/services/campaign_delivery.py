@@ -33,7 +33,7 @@ from marketing_app.models import Campaign
 from marketing_app.models.base import utcnow
 from marketing_app.services.campaign_compile import compiled_variant
 from marketing_app.services.email_rendering import CompiledEmail, recipient_contexts
-from marketing_app.services.email_tokens import message_token
+from marketing_app.services.email_tokens import message_tokens
 from marketing_app.services.message_claims import (
     DEFAULT_LEASE,
     ClaimedMessage,
@@ -43,9 +43,7 @@ from marketing_app.services.message_claims import (
 )
 
 DEFAULT_BATCH = 1_000  # ~1 ms of Celery overhead per task is nothing at this size
-# RFC 8058's value is the same in every message: the batch carries it once (SendGrid's
-# request then has it once, not in each of 1,000 personalizations; MIME gets it per message)
-ONE_CLICK_HEADER = "List-Unsubscribe-Post"
+_TOKEN_PLACE = "\0"  # stands for the message token in headers (never in a URL or address)
 
 
 class Sender(Protocol):
@@ -94,19 +92,18 @@ def _as_batch(
     the rest of the batch goes. The campaign's custom args are once for the batch (SendGrid
     applies them to every personalization), the message id per recipient."""
     domain = campaign.from_email.rpartition("@")[2] or "localhost"
+    tokens = message_tokens(campaign.tenant_id)
+    shared_headers, token_headers = _header_pieces(compiled)
     recipients, unrendered = [], []
-    shared_headers: dict[str, str] = {}
     for message in claimed:
-        token = message_token(campaign.tenant_id, message.id)
+        token = tokens(message.id)
         try:
             values = form.values(contexts[message.contact_id], token)
         except Exception as exc:  # the template's expressions on this recipient's data
             error = f"could not render for this recipient: {type(exc).__name__}: {exc}"
             unrendered.append(SendOutcome.failed(message.id, "", error, transient=False))
             continue
-        headers = compiled.headers(token)
-        if post := headers.pop(ONE_CLICK_HEADER, None):  # the same for all: once a batch
-            shared_headers[ONE_CLICK_HEADER] = post
+        headers = {name: token.join(pieces) for name, pieces in token_headers}
         headers["Message-ID"] = _message_id(campaign, message.id, domain)
         recipients.append(
             BatchRecipient(
@@ -132,6 +129,19 @@ def _as_batch(
     return batch, unrendered
 
 
+def _header_pieces(compiled: CompiledEmail) -> tuple[dict[str, str], list[tuple[str, list]]]:
+    """The compiled email's unsubscribe headers: those the same for every recipient (RFC
+    8058's value: once a batch, so SendGrid's request has it once, not in each of 1,000
+    personalizations), and the others as the text around their token, joined per recipient."""
+    shared, per_recipient = {}, []
+    for name, value in compiled.headers(_TOKEN_PLACE).items():
+        if _TOKEN_PLACE in value:
+            per_recipient.append((name, value.split(_TOKEN_PLACE)))
+        else:
+            shared[name] = value
+    return shared, per_recipient
+
+
 def _full_name(recipient) -> str:
     return f"{recipient.first_name} {recipient.last_name}".strip()
 
@@ -143,9 +153,9 @@ def _from_name(campaign: Campaign, variant_key: str) -> str:
 
 
 def _as_messages(campaign, compiled: CompiledEmail, claimed, contexts) -> list[OutgoingEmail]:
-    messages = []
+    messages, tokens = [], message_tokens(campaign.tenant_id)
     for message in claimed:
-        token = message_token(campaign.tenant_id, message.id)
+        token = tokens(message.id)
         rendered = compiled.render(contexts[message.contact_id], token)
         messages.append(
             OutgoingEmail(

@@ -131,7 +131,8 @@ def _claim_with_recipients(
         *(
             c.label(f"r_{name}")
             for name, c in zip(RECIPIENT_FIELDS, RECIPIENT_COLUMNS, strict=True)
-        ),
+            if name != "tenant_id"
+        ),  # the campaign's: no UUID parsed per row
     ]
     due = (
         select(*columns)
@@ -150,15 +151,17 @@ def _claim_with_recipients(
         .values(_leased(worker, until))
         .returning(
             EmailMessage.id, EmailMessage.contact_id, EmailMessage.email, EmailMessage.variant,
-            due.c.withdrawn, *(due.c[f"r_{name}"] for name in RECIPIENT_FIELDS),
+            due.c.withdrawn, *(due.c[f"r_{n}"] for n in RECIPIENT_FIELDS if n != "tenant_id"),
         )
     )  # fmt: skip
     claimed, gone = [], []
+    tenant_id = campaign.tenant_id
     for row in sorted(driver_rows(session, statement)):  # by message id
         if row[4]:
             gone.append(row[0])
         else:
-            claimed.append(ClaimedMessage(*row[:4], RecipientRow._make(row[5:])))
+            recipient = RecipientRow(row[5], tenant_id, *row[6:])  # id, tenant, the rest
+            claimed.append(ClaimedMessage(*row[:4], recipient))
     return claimed, gone
 
 

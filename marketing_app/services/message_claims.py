@@ -105,12 +105,14 @@ def _leased(worker: str, until: datetime) -> dict:
 
 
 def _withdrawn(campaign: Campaign):
-    """SQL over Contact: the profile may not get this campaign any more (it unsubscribed or
-    withdrew consent since the send started, or is gone); transactional mail still goes."""
+    """SQL over Contact: the profile may not get this campaign any more: it is gone (deleted
+    since the send started), or it unsubscribed or withdrew consent (transactional mail still
+    goes to those)."""
+    gone = col(Contact.id).is_(None)
     if campaign.transactional:
-        return literal(False)
+        return gone
     return or_(
-        col(Contact.id).is_(None),
+        gone,
         Contact.email_consent.is_(False),  # type: ignore[attr-defined]
         unsubscribed_condition(campaign.tenant_id, campaign.topic),
     )
@@ -202,11 +204,10 @@ def _with_recipients(
     kept, gone = [], []
     for message in claimed:
         row = profiles.get(message.contact_id)
-        if row is None and not campaign.transactional or row is not None and row[-1]:
+        if row is None or row[-1]:
             gone.append(message.id)
         else:
-            recipient = RecipientRow._make(row[:-1]) if row is not None else None
-            kept.append(message._replace(recipient=recipient))
+            kept.append(message._replace(recipient=RecipientRow._make(row[:-1])))
     return kept, gone
 
 

@@ -261,6 +261,28 @@ def test_unsubscribe_after_start_skips_at_claim(session, tenant, people):
     assert [m.email for m in claimed] == ["ann@example.com"]
 
 
+def test_a_profile_deleted_after_the_start_is_skipped_even_for_transactional_mail(
+    session, tenant, people
+):
+    """Nothing is left to address it by (its row lost the profile); the others still go."""
+    from marketing_app.services.profiles import delete_profile
+
+    ann, bob, *_ = people
+    campaign = _scheduled(session, tenant, [_list(session, tenant, [ann, bob]).id])
+    campaign.transactional = True
+    campaign_send.start_send(session=session, campaign_id=campaign.id, now=NOW)
+    delete_profile(session=session, tenant_id=tenant.id, contact_id=bob.id)
+    claimed = message_claims.claim_messages(
+        session=session, campaign_id=campaign.id, worker="w", limit=10, now=NOW
+    )
+    assert [(m.email, m.recipient.first_name) for m in claimed] == [("ann@example.com", "Ann")]
+    rows = session.exec(select(EmailMessage).where(EmailMessage.campaign_id == campaign.id))
+    assert {r.email: r.status for r in rows} == {
+        "ann@example.com": MS.QUEUED,
+        "bob@example.com": MS.SKIPPED,
+    }
+
+
 def test_tenants_do_not_share_audiences_or_rows(session, tenant, other_tenant, people):
     stranger = _contact(session, other_tenant, "ann@example.com")
     campaign = _scheduled(session, tenant, [_list(session, tenant, people).id])

@@ -8,6 +8,7 @@ import ctypes
 from celery import Celery
 from celery.signals import worker_process_init
 
+from marketing_app.gc_tuning import tune_gc_for_batches
 from marketing_app.settings import DATA_DIR, get_settings
 
 settings = get_settings()
@@ -56,3 +57,9 @@ def _cap_malloc_arenas(**_kwargs) -> None:
     210-240 MB, 145 MB with two arenas. Elsewhere than glibc there is nothing to set."""
     with contextlib.suppress(OSError, AttributeError):
         ctypes.CDLL(None).mallopt(M_ARENA_MAX, WORKER_MALLOC_ARENAS)
+
+
+@worker_process_init.connect
+def _tune_gc(**_kwargs) -> None:
+    """After the fork, once the tasks' code is loaded (see tune_gc_for_batches)."""
+    tune_gc_for_batches()

@@ -2,7 +2,8 @@
 
 import reflex as rx
 
-from marketing_app.api.app import create_api, tune_gc_for_batches
+from marketing_app.api.app import create_api
+from marketing_app.gc_tuning import tune_gc_for_batches
 from marketing_app.pages import (
     admin,
     campaign_builder,

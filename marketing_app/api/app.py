@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import gc
-
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
@@ -63,15 +61,6 @@ async def _data_error(_request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, DataError)
     detail = "A value cannot be stored (for example a NUL character or a number out of range)."
     return JSONResponse({"detail": detail, "field": None}, status_code=422)
-
-
-def tune_gc_for_batches() -> None:
-    """Call once the app is loaded. A tracking batch parses into tens of thousands of
-    short-lived objects; with the default thresholds the collector keeps rescanning everything
-    the app loaded. Freeze what exists now and collect the youngest generation less often."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(50_000, 50, 100)
 
 
 def create_api() -> FastAPI:

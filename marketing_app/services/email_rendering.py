@@ -95,10 +95,16 @@ class CompiledEmail:
         """Everything a template can read for this recipient, jinja's globals included."""
         found = recipient.variables()
         found.update(self.shared_variables)
-        found[MESSAGE_TOKEN] = message_token
-        found["unsubscribe_url"] = f"{self.tracking_base_url}/t/u/{message_token}"
-        found["preferences_url"] = f"{self.tracking_base_url}/t/p/{message_token}"
+        found.update(self.message_variables(message_token))
         return found
+
+    def message_variables(self, message_token: str) -> dict[str, str]:
+        """The variables that differ per message: its token and the links made of it."""
+        return {
+            MESSAGE_TOKEN: message_token,
+            "unsubscribe_url": f"{self.tracking_base_url}/t/u/{message_token}",
+            "preferences_url": f"{self.tracking_base_url}/t/p/{message_token}",
+        }
 
     def headers(self, message_token: str) -> dict[str, str]:
         """RFC 2369 / RFC 8058 one-click unsubscribe headers (none for transactional mail)."""

@@ -85,13 +85,15 @@ def _tokens(salt: str, tenant_id: uuid.UUID) -> Callable[[int], str]:
     settings = get_settings()
     key = _derived_key(settings.email_token_secret or settings.secret_key, salt.encode())
     tenant_bytes, top = tenant_id.bytes, 2 ** (8 * _ID_BYTES)
+    keyed = hmac.new(key, digestmod=hashlib.sha256)  # copied per token: the key hashed once
 
     def token(item_id: int) -> str:
         if not 0 <= item_id < top:
             raise ValueError(f"id out of range: {item_id}")
         payload = _b64(tenant_bytes + item_id.to_bytes(_ID_BYTES, "big").lstrip(b"\0"))
-        signature = hmac.new(key, payload.encode("ascii"), hashlib.sha256).digest()
-        return f"{payload}.{_b64(signature[:SIGNATURE_BYTES])}"
+        mac = keyed.copy()
+        mac.update(payload.encode("ascii"))
+        return f"{payload}.{_b64(mac.digest()[:SIGNATURE_BYTES])}"
 
     return token
 

@@ -23,6 +23,7 @@ from marketing_app.services.email_rendering import (
     recipient_context,
     validate_template,
 )
+from marketing_app.services.email_rendering_substitution import variables_builder
 from marketing_app.services.email_tokens import message_token, read_message_token
 
 BASE = "https://links.example.com"
@@ -311,6 +312,18 @@ def test_the_substitution_form_gives_byte_identical_emails(
     assert set(values) == set(form.keys) and all(isinstance(v, str) for v in values.values())
     assert form.fill(values) == (rendered.subject, rendered.html, rendered.text)
     assert form.headers(token) == rendered.headers
+
+
+EVERY_NAME = sorted({*SUBSTITUTION_EMAIL.variables(_recipient(), TOKEN), "unknown", "loop"})
+
+
+@settings(max_examples=100, deadline=None)
+@given(names=st.sets(st.sampled_from(EVERY_NAME)))
+def test_a_form_builds_only_the_variables_its_expressions_read_with_the_same_values(names):
+    recipient = _recipient(first_name="Ann", rep_name="Sam", traits={"favorite": "x"})
+    every = SUBSTITUTION_EMAIL.variables(recipient, TOKEN)
+    build = variables_builder(SUBSTITUTION_EMAIL, frozenset(names))
+    assert build(recipient, TOKEN) == {name: every[name] for name in names if name in every}
 
 
 def test_the_substitution_form_needs_few_values():

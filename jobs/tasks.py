@@ -13,6 +13,7 @@ from marketing_app.models.base import utcnow
 from marketing_app.services import (
     campaign_schedule,
     campaign_send,
+    campaign_send_rows,
     event_processing,
     job_runs,
     loyalty_schedule,
@@ -43,13 +44,15 @@ def tick() -> int:
 
 @app.task(name="jobs.tasks.start_campaign", ignore_result=True)
 def start_campaign(campaign_id: int) -> int:
-    """Start a campaign scheduled for now at once, and its senders; the tick would otherwise."""
+    """Start a campaign scheduled for now at once, and its senders; the tick would otherwise.
+    The senders start on the first recipients' rows while this writes the rest."""
     with session_scope() as session:
         senders = campaign_schedule.start_now(session=session, campaign_id=campaign_id)
     for _ in range(senders):
         send_campaign.delay(campaign_id)
     if senders:
         with session_scope() as session:
+            campaign_send_rows.write_pending_rows(session=session, campaign_id=campaign_id)
             campaign_send.summarize_send(session=session, campaign_id=campaign_id)
     return senders
 

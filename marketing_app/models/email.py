@@ -90,6 +90,9 @@ class Campaign(SQLModel, table=True):
     # Counts fixed when the send starts: audience, skipped by reason, to send.
     send_summary: dict[str, Any] = Field(default_factory=dict, sa_type=JSON)
     executed: bool = False  # a send ever started: the campaign can no longer be deleted
+    # While a started send's message rows are still being written: profiles with a greater
+    # id have none yet (services.campaign_send_rows); NULL once every row is written.
+    rows_pending_after: int | None = Field(default=None, sa_type=BigId)
     created_by: str = Field(default="", max_length=200)
     scheduled_for: datetime | None = None
     started_at: datetime | None = None

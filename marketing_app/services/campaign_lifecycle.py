@@ -152,6 +152,7 @@ def cancel_campaign(*, session: Session, tenant_id: uuid.UUID, campaign_id: int)
         .values(status=MS.SKIPPED, skip_reason="cancelled", lease_owner=None, lease_until=None)
     )
     campaign.finished_at = utcnow()
+    campaign.rows_pending_after = None  # the rest of a send's rows are not written either
     return _move(session, campaign, S.CANCELLED)
 
 

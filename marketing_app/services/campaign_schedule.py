@@ -1,7 +1,8 @@
 """What the beat tick does for campaigns, and what a sending worker runs.
 
 Each tick: start the scheduled campaigns that are due (their message rows are written),
-give A/B tests whose wait is over their winner, and name the sending campaigns that have due
+give A/B tests whose wait is over their winner, write a chunk of the rows of sends whose
+writer died (campaign_send_rows), and name the sending campaigns that have due
 messages nobody holds, with how many more workers each could use. A worker's task then runs
 `run_sender`: batches until nothing is due or its time budget is spent (the next tick sends
 another task if work is left), so no task outlives the broker's visibility timeout.
@@ -23,16 +24,22 @@ from marketing_app.services.campaign_ab import decide_due_winners
 from marketing_app.services.campaign_delivery import deliver_batch
 from marketing_app.services.campaign_lifecycle import due_campaign_ids
 from marketing_app.services.campaign_send import HELD, start_send
+from marketing_app.services.campaign_send_rows import help_pending_writes, rows_pending
 from marketing_app.services.email_delivery import DeliveryChain, delivery_chain_for
 from marketing_app.settings import get_settings
 
 SENDER_BUDGET_SECONDS = 120.0
+# "Send now" writes this many rows per sender before starting them (~0.02 s each): enough
+# to keep a sender busy while the first chunk of the rest is written (campaign_send_rows).
+FIRST_ROWS_PER_SENDER = 2_500
+PENDING_ROWS_POLL_SECONDS = 0.05  # a sender with nothing to claim while rows are written
 
 
 @dataclass
 class TickResult:
     started: list[int] = field(default_factory=list)
     winners: list[int] = field(default_factory=list)
+    rows_written: list[int] = field(default_factory=list)  # a chunk of pending rows each
     senders_wanted: dict[int, int] = field(default_factory=dict)  # campaign id -> new tasks
 
 
@@ -69,18 +76,27 @@ def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResu
         session.commit()
     result.winners = decide_due_winners(session=session, now=now)
     session.commit()
+    result.rows_written = help_pending_writes(session=session)
     result.senders_wanted = _senders_wanted(session, now)
     return result
 
 
 def start_now(*, session: Session, campaign_id: int, now: datetime | None = None) -> int:
-    """Start a campaign due now without waiting for the tick ("Send now"); commits, and
-    returns how many senders to start (0 when it was not due or already started: the tick's
-    senders cover it then). The caller then writes its summary (summarize_send): the
-    senders need not wait for a second count of the audience."""
-    start = start_send(session=session, campaign_id=campaign_id, now=now, summarize=False)
+    """Start a campaign due now without waiting for the tick ("Send now") with the rows of
+    its first recipients; commits, and returns how many
+    senders to start (0 when it was not due or already started: the tick's senders cover it
+    then). The caller then writes the rest of the rows behind the senders
+    (campaign_send_rows.write_pending_rows) and the summary (summarize_send)."""
+    senders = get_settings().email_senders_per_campaign
+    start = start_send(
+        session=session,
+        campaign_id=campaign_id,
+        now=now,
+        summarize=False,
+        first_part=senders * FIRST_ROWS_PER_SENDER,
+    )
     session.commit()
-    return get_settings().email_senders_per_campaign if start.started else 0
+    return senders if start.started else 0
 
 
 def claim_size(chain: DeliveryChain, per_call: int) -> int:
@@ -123,7 +139,9 @@ def run_sender(
             )
             sent += report.sent
             if report.claimed == 0:
-                break
+                if not rows_pending(session=session, campaign_id=campaign_id):
+                    break
+                time.sleep(PENDING_ROWS_POLL_SECONDS)  # the next chunk is being written
     finally:
         chain.close()
     return sent

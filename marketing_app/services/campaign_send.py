@@ -89,7 +89,23 @@ def _capped(tenant: Tenant, campaign: Campaign, now: datetime):
     return recent >= max_emails
 
 
-def _insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
+def insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
+    """Write the campaign's message rows, one per eligible profile."""
+    session.execute(_insert_statement(session, tenant, campaign, now))
+
+
+def insert_message_part(
+    session: Session, tenant: Tenant, campaign: Campaign, now: datetime, *, after, limit: int
+) -> int | None:
+    """Write the rows of the first `limit` eligible profiles by id above `after` (None: from
+    the first); returns the last profile id written when there may be more, None when
+    these were the last."""
+    statement = _insert_statement(session, tenant, campaign, now, after=after, limit=limit)
+    written = session.execute(statement.returning(EmailMessage.contact_id)).scalars().all()
+    return max(written) if len(written) >= limit else None
+
+
+def _insert_statement(session, tenant, campaign, now, *, after=None, limit=None):
     content, audience, _, ab = specs(campaign)
     variant, in_test = _variant_and_group(campaign.id, content, ab)
     capped = _capped(tenant, campaign, now)
@@ -118,6 +134,10 @@ def _insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: 
         .join(eligible, eligible.c.id == Contact.id)
         .order_by(Contact.id)
     )
+    if after is not None:
+        source = source.where(Contact.id > after)
+    if limit is not None:
+        source = source.limit(limit)
     columns = [
         "tenant_id",
         "campaign_id",
@@ -134,8 +154,7 @@ def _insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: 
         "error",
     ]
     module = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
-    statement = module.insert(EmailMessage).from_select(columns, source).on_conflict_do_nothing()
-    session.execute(statement)
+    return module.insert(EmailMessage).from_select(columns, source).on_conflict_do_nothing()
 
 
 def _zone(name: str | None, fallback: ZoneInfo) -> ZoneInfo:
@@ -252,10 +271,20 @@ def _summary(session: Session, tenant: Tenant, campaign: Campaign) -> dict:
 
 
 def start_send(
-    *, session: Session, campaign_id: int, now: datetime | None = None, summarize: bool = True
+    *,
+    session: Session,
+    campaign_id: int,
+    now: datetime | None = None,
+    summarize: bool = True,
+    first_part: int | None = None,
 ) -> SendStart:
     """A due scheduled campaign (any tenant) becomes sending, with its message rows; its
     send summary too unless `summarize` is False (see summarize_send).
+
+    With `first_part`, a send due for everyone at once (PostgreSQL; no local times, best
+    hours or A/B test) gets only its first `first_part` recipients' rows, and the campaign
+    says where the rest resume (`rows_pending_after`, see campaign_send_rows): senders can
+    start on these while the rest are written. The summary waits for the rest then.
 
     Safe to call twice or concurrently: the row lock and the status check let one caller
     start it; the unique (campaign, profile) key writes each recipient once. A caller that
@@ -267,22 +296,44 @@ def start_send(
     if not due or (campaign.scheduled_for and campaign.scheduled_for > now):
         return SendStart(campaign_id, started=False)
     tenant = session.get(Tenant, campaign.tenant_id)
-    content, _, schedule, _ = specs(campaign)
     without_jit(session)  # 0.35 s of compilation for a 100,000-profile send's summary
-    _insert_messages(session, tenant, campaign, now)
+    if first_part and _writes_in_parts(session, campaign):
+        campaign.rows_pending_after = insert_message_part(
+            session, tenant, campaign, now, after=None, limit=first_part
+        )
+    else:
+        _write_all_rows(session, tenant, campaign, now)
+    campaign.status, campaign.executed = CampaignStatus.SENDING, True
+    campaign.started_at = campaign.updated_at = now
+    session.add(campaign)
+    session.flush()
+    if not summarize or campaign.rows_pending_after is not None:
+        return SendStart(campaign_id, True)
+    summary = summarize_send(session=session, campaign_id=campaign_id)
+    return SendStart(campaign_id, True, summary["messages"], summary["frequency_capped"])
+
+
+def _writes_in_parts(session: Session, campaign: Campaign) -> bool:
+    """Whether the rows may go in parts: every row due now and final as written. On SQLite
+    a part being written holds the database's one write lock: senders could not claim."""
+    content, _, schedule, ab = specs(campaign)
+    return (
+        session.get_bind().dialect.name == "postgresql"
+        and schedule.mode != "local"
+        and not schedule.optimize
+        and not ab.enabled
+        and not any(variant.send_delay_hours for variant in content.variants)
+    )
+
+
+def _write_all_rows(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
+    content, _, schedule, _ = specs(campaign)
+    insert_messages(session, tenant, campaign, now)
     if schedule.mode == "local":
         _local_due_times(session, tenant, campaign, schedule)
     elif schedule.optimize:
         _optimized_due_times(session, campaign, now)
     _variant_delays(session, campaign, content)
-    campaign.status, campaign.executed = CampaignStatus.SENDING, True
-    campaign.started_at = campaign.updated_at = now
-    session.add(campaign)
-    session.flush()
-    if not summarize:
-        return SendStart(campaign_id, True)
-    summary = summarize_send(session=session, campaign_id=campaign_id)
-    return SendStart(campaign_id, True, summary["messages"], summary["frequency_capped"])
 
 
 def summarize_send(*, session: Session, campaign_id: int) -> dict:

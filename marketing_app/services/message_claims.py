@@ -293,27 +293,40 @@ def _fail_exhausted(session: Session, message_ids: list[int]) -> None:
 
 
 def finish_if_done(*, session: Session, campaign_id: int, now: datetime | None = None) -> bool:
-    """A sending campaign with nothing left to send (held A/B rows count as left) is sent."""
-    left = session.execute(
-        select(
-            exists().where(
-                EmailMessage.campaign_id == campaign_id, EmailMessage.status == MS.QUEUED
-            )
-        )
-    ).scalar_one()  # not a count: every batch asks, and a big campaign has many rows left
-    if left:
+    """A sending campaign with nothing left to send (held A/B rows count as left, and rows
+    still to be written: campaign_send_rows) is sent."""
+    if _queued_left(session, campaign_id):
         return False
-    campaign = session.get(Campaign, campaign_id, with_for_update=True)
+    campaign = session.get(Campaign, campaign_id, with_for_update=True, populate_existing=True)
     if campaign is None or campaign.status != CampaignStatus.SENDING:
         return False
+    if campaign.rows_pending_after is not None or _queued_left(session, campaign_id):
+        return False  # a chunk of rows was committed while this waited for the lock
     campaign.status, campaign.finished_at = CampaignStatus.SENT, now or utcnow()
     session.add(campaign)
     session.flush()
     return True
 
 
+def _queued_left(session: Session, campaign_id: int) -> bool:
+    """Not a count: every batch asks, and a big campaign has many rows left."""
+    return session.execute(
+        select(
+            exists().where(
+                EmailMessage.campaign_id == campaign_id, EmailMessage.status == MS.QUEUED
+            )
+        )
+    ).scalar_one()
+
+
 def send_progress(*, session: Session, tenant_id: uuid.UUID, campaign_id: int) -> dict[str, int]:
-    """Message counts by state for the progress bar: total, sent, failed, skipped, queued."""
+    """Message counts by state for the progress bar: total, sent, failed, skipped, queued;
+    and `writing` 1 while the send's rows are still being written (the total grows)."""
+    writing = session.execute(
+        select(Campaign.rows_pending_after).where(
+            Campaign.id == campaign_id, Campaign.tenant_id == tenant_id
+        )
+    ).scalar()
     rows = session.exec(
         select(EmailMessage.status, func.count())
         .where(EmailMessage.tenant_id == tenant_id, EmailMessage.campaign_id == campaign_id)
@@ -327,4 +340,5 @@ def send_progress(*, session: Session, tenant_id: uuid.UUID, campaign_id: int) -
         "failed": counts.get(MS.FAILED, 0),
         "skipped": counts.get(MS.SKIPPED, 0),
         "queued": counts.get(MS.QUEUED, 0),
+        "writing": int(writing is not None),
     }

@@ -76,17 +76,19 @@ class CampaignDetailState(SessionState):
     @rx.var
     def progress_percent(self) -> int:
         total = self.progress.get("total", 0)
-        return round(100 * (total - self.progress.get("queued", 0)) / total) if total else 0
+        done = round(100 * (total - self.progress.get("queued", 0)) / total) if total else 0
+        return min(done, 99) if self.progress.get("writing") else done  # the total grows
 
     @rx.var
     def progress_text(self) -> str:
         p = self.progress
         if not p.get("total"):
             return "Waiting for the send to start…" if self.status in WATCHED else "Nothing sent."
-        return (
+        counts = (
             f"{p['sent']:,} sent, {p['failed']:,} failed, {p['skipped']:,} skipped, "
             f"{p['queued']:,} to go, of {p['total']:,}"
         )
+        return f"{counts} so far (still listing recipients)" if p.get("writing") else counts
 
     @rx.var
     def has_report(self) -> bool:

@@ -244,7 +244,7 @@ def test_pause_stops_claims_and_finish_marks_sent(session, tenant, people):
     progress = message_claims.send_progress(
         session=session, tenant_id=tenant.id, campaign_id=campaign.id
     )
-    assert progress == {"total": 2, "sent": 1, "failed": 1, "skipped": 0, "queued": 0}
+    assert progress == {"total": 2, "sent": 1, "failed": 1, "skipped": 0, "queued": 0, "writing": 0}
     assert campaign.status == CampaignStatus.SENT
 
 

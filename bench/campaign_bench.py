@@ -19,7 +19,7 @@ Beside them, the bare single-process render ceiling on the same compile
 (REDIS_URL, default the local one).
 
     python bench/campaign_bench.py [--recipients N] [--ses-recipients N] [--targets smtp,ses]
-        [--workers 2] [--concurrency 1] [--batch 1000] [--smtp-pool 50]
+        [--workers CORES+1] [--concurrency 1] [--batch 1000] [--smtp-pool 50]
 """
 
 from __future__ import annotations
@@ -50,7 +50,11 @@ def _arguments() -> argparse.Namespace:
         "--ses-recipients", type=int, default=int(env("BENCH_SES_RECIPIENTS", 3000))
     )
     parser.add_argument("--targets", default="smtp,sendgrid,ses")
-    parser.add_argument("--workers", type=int, default=2, help="celery worker processes")
+    # One more than the cores: a sender waiting for a provider's answers leaves its core to
+    # another (SendGrid on 2 cores: 3 processes ~15% faster than 2, five runs each).
+    parser.add_argument(
+        "--workers", type=int, default=(os.cpu_count() or 1) + 1, help="celery worker processes"
+    )
     parser.add_argument("--concurrency", type=int, default=1, help="pool processes per worker")
     parser.add_argument("--batch", type=int, default=1000, help="EMAIL_BATCH_SIZE")
     parser.add_argument("--senders", type=int, default=0, help="EMAIL_SENDERS_PER_CAMPAIGN")

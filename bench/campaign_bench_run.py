@@ -16,7 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import psycopg
-from campaign_bench_data import create_campaign, delivery_rows, schedule_now, use_provider
+from campaign_bench_data import (
+    create_campaign,
+    delivery_rows,
+    schedule_now,
+    use_provider,
+    vacuum_messages,
+)
 from campaign_bench_procs import (
     Fake,
     cpu_seconds,
@@ -112,6 +118,7 @@ def send_campaign(run: Settings, target: Target, fake: Fake) -> dict:
     """Configure the provider, start workers, send; what the rows, the fake and /proc say."""
     use_provider(run.tenant_id, target.provider, target.secret, target.config)
     campaign_id = create_campaign(run.tenant_id, f"Bench {target.name}", target.list_id)
+    vacuum_messages(run.pg_url)
     workers = start_workers(run.workers, run.concurrency, run.worker_env)
     time.sleep(WARM_UP_SECONDS)
     load_start = os.getloadavg()[0]

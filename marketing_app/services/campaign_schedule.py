@@ -129,6 +129,8 @@ def run_sender(
     sent = 0
     try:
         while time.monotonic() < deadline:
+            # Read before the claim: rows committed after it must not end the loop.
+            pending = rows_pending(session=session, campaign_id=campaign_id)
             report = deliver_batch(
                 session=session,
                 campaign_id=campaign_id,
@@ -139,7 +141,7 @@ def run_sender(
             )
             sent += report.sent
             if report.claimed == 0:
-                if not rows_pending(session=session, campaign_id=campaign_id):
+                if not pending:
                     break
                 time.sleep(PENDING_ROWS_POLL_SECONDS)  # the next chunk is being written
     finally:

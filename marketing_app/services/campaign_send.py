@@ -91,21 +91,28 @@ def _capped(tenant: Tenant, campaign: Campaign, now: datetime):
 
 def insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
     """Write the campaign's message rows, one per eligible profile."""
-    session.execute(_insert_statement(session, tenant, campaign, now))
+    session.execute(_insert_from(session, _source(tenant, campaign, now)))
 
 
 def insert_message_part(
     session: Session, tenant: Tenant, campaign: Campaign, now: datetime, *, after, limit: int
 ) -> int | None:
-    """Write the rows of the first `limit` eligible profiles by id above `after` (None: from
-    the first); returns the last profile id written when there may be more, None when
-    these were the last."""
-    statement = _insert_statement(session, tenant, campaign, now, after=after, limit=limit)
-    written = session.execute(statement.returning(EmailMessage.contact_id)).scalars().all()
-    return max(written) if len(written) >= limit else None
+    """PostgreSQL: write the rows of the first `limit` eligible profiles by id above `after`
+    (None: from the first); returns the last of those profiles' ids when there may be more,
+    None when they were the last. Counted over the profiles chosen, not the rows written: a
+    profile may have a row already (a merged profile's, moved to the survivor)."""
+    chunk = (
+        _source(tenant, campaign, now).where(Contact.id > (after or 0)).limit(limit).cte("chunk")
+    )
+    written = _insert_from(session, select(*chunk.c)).cte("written")
+    chosen, last = session.execute(
+        select(func.count(), func.max(chunk.c.id)).add_cte(written)
+    ).one()
+    return last if chosen >= limit else None
 
 
-def _insert_statement(session, tenant, campaign, now, *, after=None, limit=None):
+def _source(tenant: Tenant, campaign: Campaign, now: datetime):
+    """SELECT of the rows to write, in profile-id order (the INSERT's column order)."""
     content, audience, _, ab = specs(campaign)
     variant, in_test = _variant_and_group(campaign.id, content, ab)
     capped = _capped(tenant, campaign, now)
@@ -115,7 +122,7 @@ def _insert_statement(session, tenant, campaign, now, *, after=None, limit=None)
         topic=campaign.topic,
         transactional=campaign.transactional,
     ).subquery()
-    source = (
+    return (
         select(
             literal(tenant.id).label("tenant_id"),
             literal(campaign.id).label("campaign_id"),
@@ -134,10 +141,9 @@ def _insert_statement(session, tenant, campaign, now, *, after=None, limit=None)
         .join(eligible, eligible.c.id == Contact.id)
         .order_by(Contact.id)
     )
-    if after is not None:
-        source = source.where(Contact.id > after)
-    if limit is not None:
-        source = source.limit(limit)
+
+
+def _insert_from(session: Session, source):
     columns = [
         "tenant_id",
         "campaign_id",

@@ -89,6 +89,18 @@ def test_the_first_recipients_come_first_and_the_rest_in_chunks_each_once(sessio
     assert campaign.rows_pending_after is None
 
 
+def test_a_row_already_there_does_not_end_the_writing_early(session, tenant, crowd):
+    """A merge moves a profile's rows to the survivor, which may lie past the boundary: its
+    chunk writes one row fewer than it chose, and the profiles after it still get theirs."""
+    campaign = _started(session, tenant, crowd)
+    moved = crowd[3]
+    session.add(EmailMessage(tenant_id=tenant.id, campaign_id=campaign.id, contact_id=moved.id,
+                             email=moved.email, status=MS.SENT))  # fmt: skip
+    session.commit()
+    rows.write_pending_rows(session=session, campaign_id=campaign.id, chunk=2)
+    assert _recipients(session, campaign) == EVERYONE
+
+
 def test_a_send_is_not_finished_while_its_rows_are_still_being_written(session, tenant, crowd):
     campaign = _started(session, tenant, crowd)
     assert _send_all_claimable(session, campaign) == 3

@@ -83,10 +83,10 @@ def tick_campaigns(*, session: Session, now: datetime | None = None) -> TickResu
 
 def start_now(*, session: Session, campaign_id: int, now: datetime | None = None) -> int:
     """Start a campaign due now without waiting for the tick ("Send now") with the rows of
-    its first recipients; commits, and returns how many
-    senders to start (0 when it was not due or already started: the tick's senders cover it
-    then). The caller then writes the rest of the rows behind the senders
-    (campaign_send_rows.write_pending_rows) and the summary (summarize_send)."""
+    its first recipients; commits, and returns how many senders to start (0 when it was not
+    due or already started: the tick's senders cover it then). The caller then writes the
+    rest of the rows behind the senders (campaign_send_rows.write_pending_rows) and the
+    summary (summarize_send)."""
     senders = get_settings().email_senders_per_campaign
     start = start_send(
         session=session,

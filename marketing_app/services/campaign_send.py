@@ -89,7 +89,7 @@ def _capped(tenant: Tenant, campaign: Campaign, now: datetime):
     return recent >= max_emails
 
 
-def insert_messages(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
+def _insert_all(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
     """Write the campaign's message rows, one per eligible profile."""
     session.execute(_insert_from(session, _source(tenant, campaign, now)))
 
@@ -334,7 +334,7 @@ def _writes_in_parts(session: Session, campaign: Campaign) -> bool:
 
 def _write_all_rows(session: Session, tenant: Tenant, campaign: Campaign, now: datetime) -> None:
     content, _, schedule, _ = specs(campaign)
-    insert_messages(session, tenant, campaign, now)
+    _insert_all(session, tenant, campaign, now)
     if schedule.mode == "local":
         _local_due_times(session, tenant, campaign, schedule)
     elif schedule.optimize:

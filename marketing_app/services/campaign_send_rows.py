@@ -10,7 +10,7 @@ time, each chunk under the campaign's row lock and committed with the new bounda
 - two writers never write the same chunk: each reads the boundary under the lock (and the
   unique (campaign, profile) key would refuse a second row anyway);
 - a writer that died leaves its boundary behind: the beat's tick writes a chunk per tick of
-  each campaign no writer holds (`help_pending_writes`);
+  each campaign no writer holds (`help_pending_writes`), and the send summary after the last;
 - a paused send's rows are still written (resuming sends them); a cancelled one's are not.
 """
 
@@ -23,7 +23,7 @@ from sqlmodel import Session, col, select
 from marketing_app.models import Campaign, CampaignStatus, Tenant
 from marketing_app.models.base import utcnow
 from marketing_app.services.bulk_reads import without_jit
-from marketing_app.services.campaign_send import insert_message_part
+from marketing_app.services.campaign_send import insert_message_part, summarize_send
 
 CHUNK_ROWS = 25_000  # ~0.2 s to write: a pause or cancel waits at most that for the lock
 _WRITING = (CampaignStatus.SENDING, CampaignStatus.PAUSED)
@@ -59,7 +59,8 @@ def help_pending_writes(*, session: Session, chunk: int = CHUNK_ROWS) -> list[in
     for campaign_id in pending:
         campaign = _locked(session, campaign_id, skip_locked=True)
         if campaign is not None and campaign.rows_pending_after is not None:
-            _write_chunk(session, campaign, chunk, None)
+            if not _write_chunk(session, campaign, chunk, None) and not campaign.send_summary:
+                summarize_send(session=session, campaign_id=campaign_id)  # the writer's last step
             helped.append(campaign_id)
         session.commit()
     return helped

@@ -156,6 +156,7 @@ def test_the_tick_writes_the_rest_of_a_writer_that_died_but_not_of_a_live_one(
     assert _recipients(session, campaign) == EVERYONE
     session.refresh(campaign)
     assert campaign.rows_pending_after is None
+    assert campaign.send_summary["messages"] == campaign.send_summary["to_send"] == 7
 
 
 def test_cancel_stops_the_rest_and_pause_does_not(session, tenant, crowd):

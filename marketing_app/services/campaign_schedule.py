@@ -29,9 +29,6 @@ from marketing_app.services.email_delivery import DeliveryChain, delivery_chain_
 from marketing_app.settings import get_settings
 
 SENDER_BUDGET_SECONDS = 120.0
-# "Send now" writes this many rows per sender before starting them (~0.02 s each): enough
-# to keep a sender busy while the first chunk of the rest is written (campaign_send_rows).
-FIRST_ROWS_PER_SENDER = 2_500
 PENDING_ROWS_POLL_SECONDS = 0.05  # a sender with nothing to claim while rows are written
 
 
@@ -87,13 +84,14 @@ def start_now(*, session: Session, campaign_id: int, now: datetime | None = None
     due or already started: the tick's senders cover it then). The caller then writes the
     rest of the rows behind the senders (campaign_send_rows.write_pending_rows) and the
     summary (summarize_send)."""
-    senders = get_settings().email_senders_per_campaign
+    settings = get_settings()
+    senders = settings.email_senders_per_campaign
     start = start_send(
         session=session,
         campaign_id=campaign_id,
         now=now,
         summarize=False,
-        first_part=senders * FIRST_ROWS_PER_SENDER,
+        first_part=senders * settings.email_first_rows_per_sender,
     )
     session.commit()
     return senders if start.started else 0

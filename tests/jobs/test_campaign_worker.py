@@ -75,13 +75,16 @@ class GatedSink:
         self.controller.stop()
 
 
-def _start_worker(name: str, *, beat: bool = True) -> subprocess.Popen:
+def _start_worker(
+    name: str, *, beat: bool = True, processes: int = 1, env: dict | None = None
+) -> subprocess.Popen:
     env = os.environ | {
         "BEAT_INTERVAL_SECONDS": "1",
         "SEGMENT_REFRESH_MINUTES": "0",
         "LOYALTY_SYNC_MINUTES": "0",
         "EMAIL_LEASE_SECONDS": "4",
         "EMAIL_BATCH_SIZE": str(BATCH),
+        **(env or {}),
     }
     scratch = tempfile.mkdtemp(prefix=f"campaign-{name}-")
     command = [
@@ -92,7 +95,7 @@ def _start_worker(name: str, *, beat: bool = True) -> subprocess.Popen:
         "jobs.celery_app",
         "worker",
         *(["--beat", "-s", os.path.join(scratch, "beat")] if beat else []),
-        "--concurrency=1",
+        f"--concurrency={processes}",
         "--loglevel=WARNING",
         "--without-gossip",
         "--without-mingle",
@@ -221,11 +224,14 @@ def test_killed_worker_mid_send_every_recipient_gets_exactly_one_email(session, 
 
 def test_send_now_starts_at_once_without_waiting_for_the_beat(session, tenant):
     """ "Send now" hands the start to a worker: with no beat running at all, the campaign is
-    started and sent, each recipient once."""
+    started and sent, each recipient once. Its first 2 x 50 rows are written first, the
+    senders start on them in the second process while the start writes the rest."""
     with GatedSink() as sink:
         campaign = _scheduled_campaign(session, tenant, sink.port)  # scheduled for now
         enqueue_campaign_start(campaign.id)  # what the API's and the page's Send now do next
-        worker = _start_worker("no-beat", beat=False)
+        worker = _start_worker(
+            "no-beat", beat=False, processes=2, env={"EMAIL_FIRST_ROWS_PER_SENDER": "50"}
+        )
         try:
             _wait(
                 lambda: _campaign_status(campaign.id) == CampaignStatus.SENT,
@@ -238,4 +244,11 @@ def test_send_now_starts_at_once_without_waiting_for_the_beat(session, tenant):
     assert _sent_rows(campaign.id) == RECIPIENTS
     with Session(get_engine()) as fresh:  # written once its senders were on their way
         summary = fresh.get(Campaign, campaign.id).send_summary
+        written_at = Counter(
+            fresh.exec(
+                select(EmailMessage.created_at).where(EmailMessage.campaign_id == campaign.id)
+            ).all()
+        )
     assert (summary["messages"], summary["to_send"], summary["audience"]) == (300, 300, 300)
+    parts = [100, 200] if session.get_bind().dialect.name == "postgresql" else [300]
+    assert sorted(written_at.values()) == parts  # the first part, then the rest

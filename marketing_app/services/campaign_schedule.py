@@ -24,12 +24,16 @@ from marketing_app.services.campaign_ab import decide_due_winners
 from marketing_app.services.campaign_delivery import deliver_batch
 from marketing_app.services.campaign_lifecycle import due_campaign_ids
 from marketing_app.services.campaign_send import HELD, start_send
-from marketing_app.services.campaign_send_rows import help_pending_writes, rows_pending
+from marketing_app.services.campaign_send_rows import (
+    help_pending_writes,
+    rows_pending,
+    write_chunk_if_free,
+)
 from marketing_app.services.email_delivery import DeliveryChain, delivery_chain_for
 from marketing_app.settings import get_settings
 
 SENDER_BUDGET_SECONDS = 120.0
-PENDING_ROWS_POLL_SECONDS = 0.05  # a sender with nothing to claim while rows are written
+PENDING_ROWS_POLL_SECONDS = 0.05  # a sender with nothing to claim while a chunk is written
 
 
 @dataclass
@@ -141,7 +145,8 @@ def run_sender(
             if report.claimed == 0:
                 if not pending:
                     break
-                time.sleep(PENDING_ROWS_POLL_SECONDS)  # the next chunk is being written
+                if not write_chunk_if_free(session=session, campaign_id=campaign_id):
+                    time.sleep(PENDING_ROWS_POLL_SECONDS)  # its writer is at work
     finally:
         chain.close()
     return sent

@@ -5,8 +5,9 @@
 last profile id written. `write_pending_rows` then writes the rest CHUNK_ROWS profiles at a
 time, each chunk under the campaign's row lock and committed with the new boundary:
 - senders claim each chunk once it is committed, and wait for the next instead of ending
-  (`rows_pending`, campaign_schedule.run_sender); the campaign is not marked sent while rows
-  are pending (message_claims.finish_if_done);
+  (`rows_pending`, campaign_schedule.run_sender), or write it themselves when no writer holds
+  the campaign (`write_chunk_if_free`); the campaign is not marked sent while rows are
+  pending (message_claims.finish_if_done);
 - two writers never write the same chunk: each reads the boundary under the lock (and the
   unique (campaign, profile) key would refuse a second row anyway);
 - a writer that died leaves its boundary behind: the beat's tick writes a chunk per tick of
@@ -46,6 +47,18 @@ def write_pending_rows(*, session: Session, campaign_id: int, chunk: int = CHUNK
         session.commit()
         if not more:
             return
+
+
+def write_chunk_if_free(*, session: Session, campaign_id: int, chunk: int = CHUNK_ROWS) -> bool:
+    """A sender with nothing to claim: the next chunk of the campaign's pending rows unless a
+    writer holds the campaign (commits); False when it did not write. Without this a sender
+    whose writer died would wait for the tick, which on a one-process worker waits for it."""
+    campaign = _locked(session, campaign_id, skip_locked=True)
+    wrote = campaign is not None and campaign.rows_pending_after is not None
+    if wrote:
+        _write_chunk(session, campaign, chunk, None)
+    session.commit()
+    return wrote
 
 
 def help_pending_writes(*, session: Session, chunk: int = CHUNK_ROWS) -> list[int]:

@@ -13,11 +13,12 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 from playwright.sync_api import Page, expect
-from sqlmodel import col, select
+from sqlmodel import Session, col, select
 
-from marketing_app.db import session_scope
-from marketing_app.models import Contact, EmailMessage, OutboxMessage
-from marketing_app.services import campaigns, segments, static_lists
+from marketing_app.db import get_engine, session_scope
+from marketing_app.models import Campaign, Contact, EmailMessage, OutboxMessage
+from marketing_app.services import campaign_lifecycle, campaigns, segments, static_lists
+from marketing_app.services.campaign_send import start_send
 from marketing_app.services.tenants import get_tenant_by_slug
 from tests.e2e.conftest import (
     drop_and_wait_for_reconnect,
@@ -178,6 +179,37 @@ def test_marketer_builds_previews_sends_and_reads_the_report(page, guest_list):
     expect(report.locator("#timeline-chart .main-svg").first).to_be_visible()
     expect(report.locator("#timeline-chart")).not_to_contain_text("No opens or clicks yet")
     screenshot(page, "campaign-report")
+
+
+def test_a_send_whose_rows_are_still_being_written_says_so_until_they_are(page):
+    """A big "Send now" starts on its first recipients while the rest are written: here one
+    of three, with the rest held back by a lock on the campaign (a slow writer). The progress
+    bar says it is still listing recipients and stays under 100%; once the lock goes the
+    beat's tick writes the rest and the send completes."""
+    if not get_engine().url.drivername.startswith("postgresql"):
+        pytest.skip("rows go in parts on PostgreSQL only")
+    list_id, _, _ = _make_list(LEAF, "Big send guests", GUESTS)
+    campaign_id = _draft(LEAF, f"Big send {uuid.uuid4().hex[:4]}", list_id)
+    with session_scope() as session:  # scheduled and started at once: the tick never starts it
+        tenant = get_tenant_by_slug(session=session, slug=LEAF)
+        campaign_lifecycle.schedule_campaign(
+            session=session, tenant_id=tenant.id, campaign_id=campaign_id
+        )
+        start_send(session=session, campaign_id=campaign_id, summarize=False, first_part=1)
+    with Session(get_engine()) as writer:
+        writer.exec(select(Campaign).where(Campaign.id == campaign_id).with_for_update())
+        login_and_wait(page, "marketer@leaf.example.com")
+        page.goto(f"/t/{LEAF}/campaigns/{campaign_id}")
+        expect(page.locator("#progress-text")).to_contain_text(
+            "of 1 so far (still listing recipients)", timeout=SLOW
+        )
+        expect(page.locator("#progress-percent")).not_to_have_text("100%")
+        expect(page.locator("#funnel-chart .main-svg").first).to_be_visible(timeout=SLOW)
+        screenshot(page, "campaign-listing-recipients")
+    expect(page.locator("#progress-percent")).to_have_text("100%", timeout=SEND)
+    expect(page.locator("#progress-text")).to_have_text(
+        "3 sent, 0 failed, 0 skipped, 0 to go, of 3", timeout=SLOW
+    )
 
 
 def test_an_ab_test_sends_two_subjects_and_the_marketer_picks_the_winner(page):

@@ -53,10 +53,7 @@ def write_chunk_if_free(*, session: Session, campaign_id: int, chunk: int = CHUN
     """A sender with nothing to claim: the next chunk of the campaign's pending rows unless a
     writer holds the campaign (commits); False when it did not write. Without this a sender
     whose writer died would wait for the tick, which on a one-process worker waits for it."""
-    campaign = _locked(session, campaign_id, skip_locked=True)
-    wrote = campaign is not None and campaign.rows_pending_after is not None
-    if wrote:
-        _write_chunk(session, campaign, chunk, None)
+    wrote = _write_unless_held(session, campaign_id, chunk)
     session.commit()
     return wrote
 
@@ -70,13 +67,21 @@ def help_pending_writes(*, session: Session, chunk: int = CHUNK_ROWS) -> list[in
     ).all()
     helped = []
     for campaign_id in pending:
-        campaign = _locked(session, campaign_id, skip_locked=True)
-        if campaign is not None and campaign.rows_pending_after is not None:
-            if not _write_chunk(session, campaign, chunk, None) and not campaign.send_summary:
-                summarize_send(session=session, campaign_id=campaign_id)  # the writer's last step
+        if _write_unless_held(session, campaign_id, chunk):
             helped.append(campaign_id)
         session.commit()
     return helped
+
+
+def _write_unless_held(session: Session, campaign_id: int, chunk: int) -> bool:
+    """A chunk for a writer that is gone, and after the last its send summary (the writer's
+    last step); False when a writer holds the campaign or nothing is pending."""
+    campaign = _locked(session, campaign_id, skip_locked=True)
+    if campaign is None or campaign.rows_pending_after is None:
+        return False
+    if not _write_chunk(session, campaign, chunk, None) and not campaign.send_summary:
+        summarize_send(session=session, campaign_id=campaign_id)
+    return True
 
 
 def _locked(session: Session, campaign_id: int, *, skip_locked: bool) -> Campaign | None:

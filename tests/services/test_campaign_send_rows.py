@@ -158,7 +158,7 @@ def test_a_sender_whose_writer_is_gone_writes_the_rest_itself(session, tenant, c
     )
     session.refresh(campaign)
     assert sent == 7 and campaign.status == CampaignStatus.SENT
-    assert campaign.rows_pending_after is None
+    assert campaign.rows_pending_after is None and campaign.send_summary["to_send"] == 7
 
 
 def test_the_tick_writes_the_rest_of_a_writer_that_died_but_not_of_a_live_one(

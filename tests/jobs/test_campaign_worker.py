@@ -24,6 +24,7 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlmodel import Session, select
 
+from jobs.celery_app import app as celery_app
 from jobs.dispatch import enqueue_campaign_start
 from marketing_app.db import get_engine
 from marketing_app.models import Campaign, CampaignStatus, Contact, EmailMessage
@@ -227,6 +228,8 @@ def test_send_now_starts_at_once_without_waiting_for_the_beat(session, tenant):
     started and sent, each recipient once. Its first 2 x 50 rows are written first, the
     senders start on them in the second process while the start writes the rest."""
     with GatedSink() as sink:
+        # Ticks an earlier test's beat queued and no worker took would start it the tick's way.
+        celery_app.control.purge()
         campaign = _scheduled_campaign(session, tenant, sink.port)  # scheduled for now
         enqueue_campaign_start(campaign.id)  # what the API's and the page's Send now do next
         worker = _start_worker(

@@ -51,13 +51,13 @@ class Settings(BaseSettings):
     # How long a sending worker holds the messages it claimed; a killed worker's messages
     # are claimed again after this. Longer than a batch takes to send.
     email_lease_seconds: float = 300.0
-    email_batch_size: int = 1000  # messages a sending worker claims at a time
+    email_batch_size: int = Field(default=1000, ge=1)  # messages a sending worker claims at a time
     # Workers sending one campaign at once: about one per core (each is a process; SendGrid's
     # answers take 150 ms, so one more than the cores keeps them busy while others wait).
-    email_senders_per_campaign: int = 2
+    email_senders_per_campaign: int = Field(default=2, ge=1)
     # "Send now" writes this many rows per sender before starting them (~0.02 s each on
     # PostgreSQL) and the rest behind them (services.campaign_send_rows).
-    email_first_rows_per_sender: int = 2_500
+    email_first_rows_per_sender: int = Field(default=2_500, ge=0)  # 0: all rows first
     # Loyalty reconciliation alerts by email: smtp://[user:pass@]host[:port] (STARTTLS when
     # the server offers it) or smtps://...; empty: no alert email (webhooks still go out).
     alert_smtp_url: str = ""

@@ -373,7 +373,7 @@ def _page() -> rx.Component:
         spacing="4",
         width="100%",
     )
-    return form_page(when_loaded(B.loaded, body))
+    return form_page(when_loaded(B.loaded, body), B)
 
 
 def campaign_builder_page() -> rx.Component:

@@ -86,7 +86,7 @@ def _page() -> rx.Component:
         spacing="4",
         width="100%",
     )
-    return form_page(when_loaded(E.loaded, body))
+    return form_page(when_loaded(E.loaded, body), E)
 
 
 def template_editor_page() -> rx.Component:

@@ -7,7 +7,7 @@ from collections.abc import Callable
 import reflex as rx
 
 from marketing_app.components.widgets import not_found_panel
-from marketing_app.state.session import SessionState
+from marketing_app.state.session import FormPageMixin, SessionState
 
 # (label, icon, path under /t/<slug>/). Only areas that work are listed; the others
 # (Flows, SMS, Analytics, Integrations) join as built.
@@ -137,7 +137,7 @@ def shell(title: str, content: Callable[[], rx.Component]) -> rx.Component:
     )
 
 
-def form_page(body: rx.Component) -> rx.Component:
+def form_page(body: rx.Component, state: type[FormPageMixin]) -> rx.Component:
     """A form page's body: leaving it tells the state, so that a later on_load starts the form
     afresh while one run by a websocket reconnect keeps the unsaved edits (form_kept)."""
-    return rx.box(body, on_unmount=SessionState.leave_form, width="100%")
+    return rx.box(body, on_unmount=state.leave_form, width="100%")

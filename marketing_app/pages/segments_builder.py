@@ -234,7 +234,7 @@ def _content() -> rx.Component:
         spacing="5",
         width="100%",
     )
-    return form_page(when_loaded(B.loaded, layout))
+    return form_page(when_loaded(B.loaded, layout), B)
 
 
 def segment_builder_page() -> rx.Component:

@@ -19,7 +19,7 @@ from marketing_app.services.campaign_audience import count_audience
 from marketing_app.state import campaign_form as form
 from marketing_app.state.email_editor import EmailEditorMixin
 from marketing_app.state.segments_common import Choice, segment_choices
-from marketing_app.state.session import SessionState
+from marketing_app.state.session import FormPageMixin, SessionState
 
 log = logging.getLogger(__name__)
 BUILTIN_PREFIX, OWN_PREFIX = "builtin:", "template:"
@@ -47,9 +47,8 @@ def _template_choices(session, tenant_id: uuid.UUID) -> list[Choice]:
     ]
 
 
-class CampaignBuilderState(EmailEditorMixin, SessionState):
+class CampaignBuilderState(FormPageMixin, EmailEditorMixin, SessionState):
     campaign_id: int = 0  # 0 while creating
-    loaded: bool = False
     name: str = ""
     from_name: str = ""
     from_email: str = ""

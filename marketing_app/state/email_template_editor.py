@@ -12,16 +12,15 @@ from marketing_app.domain.errors import NotFound
 from marketing_app.models import Role
 from marketing_app.services import email_templates
 from marketing_app.state.email_editor import EmailEditorMixin, problem_text
-from marketing_app.state.session import SessionState
+from marketing_app.state.session import FormPageMixin, SessionState
 
 
-class TemplateEditorState(EmailEditorMixin, SessionState):
+class TemplateEditorState(FormPageMixin, EmailEditorMixin, SessionState):
     template_id: int = 0  # 0 while creating
     name: str = ""
     name_error: str = ""
     save_error: str = ""
     test_from: str = ""
-    loaded: bool = False
     delete_open: bool = False
 
     @rx.var

@@ -25,7 +25,7 @@ from marketing_app.state.segments_common import (
     place_choices,
     segment_choices,
 )
-from marketing_app.state.session import SessionState
+from marketing_app.state.session import FormPageMixin, SessionState
 
 log = logging.getLogger(__name__)
 DEBOUNCE_SECONDS = 0.3
@@ -56,7 +56,7 @@ def _estimate(tenant_id: uuid.UUID, definition: dict[str, Any]) -> segments.Esti
         return segments.estimate(session=session, tenant_id=tenant_id, definition=definition)
 
 
-class SegmentBuilderState(SessionState):
+class SegmentBuilderState(FormPageMixin, SessionState):
     segment_id: int = 0  # 0 while creating
     name: str = ""
     description: str = ""
@@ -66,7 +66,6 @@ class SegmentBuilderState(SessionState):
     groups: list[form.GroupForm] = []
     editable: bool = True  # False: deeper than two levels, shown as JSON
     readonly_json: str = ""
-    loaded: bool = False
     locations: list[Choice] = []
     staff: list[Choice] = []
     other_segments: list[Choice] = []

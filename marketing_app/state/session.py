@@ -24,6 +24,22 @@ def load_current_user(token: str) -> CurrentUser | None:
         return auth.describe_user(session=session, user=user) if user else None
 
 
+class FormPageMixin(rx.State, mixin=True):
+    """The state of a form page, mixed into a SessionState subclass: `loaded` once its
+    on_load has read what the page shows."""
+
+    loaded: bool = False
+
+    @rx.event
+    def leave_form(self):
+        """The page unmounts: a later on_load starts afresh (see form_kept), and until it
+        has, the next visit shows a spinner rather than this form. The form left on screen
+        was replaced by the load's record, with any edit made in between (a value typed
+        right after opening another segment's editor)."""
+        self.loaded = False
+        self._form_path = ""
+
+
 class SessionState(rx.State):
     """Base of every signed-in page state."""
 
@@ -122,16 +138,12 @@ class SessionState(rx.State):
         Reflex runs the page's on_load on every websocket reconnect (a network blip, a busy
         server), not only when the page opens: a form that re-read its record then would
         throw away the marketer's unsaved edits. Loads call `hold_form` when done; the page
-        calls `leave_form` when it unmounts (leaving it by a link, or saving)."""
+        calls `FormPageMixin.leave_form` when it unmounts (leaving it by a link, or saving)."""
         shown = bool(self._form_path) and self._form_path == self.router.url.path
         return shown and not self.page_error and bool(self.tenant_role)
 
     def hold_form(self) -> None:
         self._form_path = self.router.url.path
-
-    @rx.event
-    def leave_form(self):
-        self._form_path = ""
 
     def _toast_error(self, exc: DomainError):
         return rx.toast.error(exc.message)

@@ -204,8 +204,18 @@ def main() -> None:
     print(json.dumps(report, default=str), flush=True)
 
 
+def forget_queue() -> None:
+    """The run's own queue and kombu's bindings of it: Redis would keep them after the run."""
+    import redis
+
+    client = redis.Redis.from_url(os.environ["REDIS_URL"])
+    for key in client.scan_iter(f"*{QUEUE}*"):
+        client.delete(key)
+
+
 if __name__ == "__main__":
     try:
         main()
     finally:
         drop_database(DB_URL)
+        forget_queue()
